@@ -1,0 +1,154 @@
+// Domain entities and their zod schemas. JSON field names are snake_case because the API speaks it;
+// the same shapes are what the metadata store persists. Nothing here imports AWS or HTTP.
+import { z } from "zod";
+
+export const Id = z.string().min(1).max(64);
+export const IsoTime = z.iso.datetime({ offset: true });
+
+/** Job states shared by backups and restores; see `state-machine.ts` for the allowed moves. */
+export const JobStatus = z.enum(["queued", "running", "completed", "failed", "cancelled"]);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const Compression = z.enum(["gzip", "zstd", "none"]);
+export type Compression = z.infer<typeof Compression>;
+
+export const ConnectionTest = z.object({
+  ok: z.boolean(),
+  at: IsoTime,
+  server_version: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+// A MongoDB database name: no `/\. "$*<>:|?` and under 64 bytes (MongoDB's own limits).
+export const DatabaseName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[^/\\. "$*<>:|?\0]+$/, "not a valid MongoDB database name");
+
+export const Server = z.object({
+  id: Id,
+  name: z.string().min(1).max(200),
+  host: z.string().min(1).max(1024),
+  port: z.number().int().min(1).max(65535),
+  username: z.string().max(1024).nullable(),
+  auth_source: z.string().max(64).nullable(),
+  tls: z.boolean(),
+  replica_set: z.string().max(256).nullable(),
+  /** Extra URI options such as `readPreference=secondary`, kept as key/value pairs. */
+  options: z.record(z.string(), z.string()),
+  /**
+   * A whole `mongodb://` or `mongodb+srv://` URI instead of host/port. Stored without any password
+   * (the password moves to the secret store); when set it wins over host/port/username.
+   */
+  connection_string: z.string().max(4096).nullable(),
+  /** Whether a password is held in the secret store; the password itself never leaves it. */
+  has_password: z.boolean(),
+  last_test: ConnectionTest.nullable(),
+  created_at: IsoTime,
+  updated_at: IsoTime,
+});
+export type Server = z.infer<typeof Server>;
+
+export const BackupSummary = z.object({
+  backup_id: Id,
+  status: JobStatus,
+  finished_at: IsoTime.nullable(),
+  size_bytes: z.number().int().nonnegative().nullable(),
+});
+
+export const ManagedDatabase = z.object({
+  id: Id,
+  server_id: Id,
+  name: DatabaseName,
+  enabled: z.boolean(),
+  size_on_disk: z.number().nonnegative().nullable(),
+  discovered_at: IsoTime,
+  last_backup: BackupSummary.nullable(),
+});
+export type ManagedDatabase = z.infer<typeof ManagedDatabase>;
+
+export const Trigger = z.enum(["manual", "schedule"]);
+
+export const Backup = z.object({
+  id: Id,
+  server_id: Id,
+  database: DatabaseName,
+  name: z.string().max(200).nullable(),
+  notes: z.string().max(4000).nullable(),
+  status: JobStatus,
+  trigger: Trigger,
+  schedule_id: Id.nullable(),
+  created_by: z.string().max(256),
+  created_at: IsoTime,
+  started_at: IsoTime.nullable(),
+  finished_at: IsoTime.nullable(),
+  duration_ms: z.number().int().nonnegative().nullable(),
+  blob_key: z.string().nullable(),
+  size_bytes: z.number().int().nonnegative().nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+  compression: Compression,
+  tool_version: z.string().nullable(),
+  /** Documents per collection as reported by mongodump. */
+  collections: z.record(z.string(), z.number().int().nonnegative()).nullable(),
+  error: z.string().nullable(),
+  expires_at: IsoTime.nullable(),
+  /** Who runs it: an ECS task ARN on AWS, `local:<pid>` in local mode. */
+  runner_ref: z.string().nullable(),
+});
+export type Backup = z.infer<typeof Backup>;
+
+export const Schedule = z.object({
+  id: Id,
+  name: z.string().min(1).max(200),
+  cron_expression: z.string().min(9).max(200),
+  timezone: z.string().min(1).max(64),
+  server_id: Id.nullable(),
+  database: DatabaseName.nullable(),
+  retention_days: z.number().int().min(1).max(36500),
+  keep_last: z.number().int().min(1).max(1000),
+  enabled: z.boolean(),
+  last_run: z
+    .object({ at: IsoTime, backups_created: z.number().int().nonnegative(), error: z.string().nullable() })
+    .nullable(),
+  created_at: IsoTime,
+  updated_at: IsoTime,
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+export const Restore = z.object({
+  id: Id,
+  backup_id: Id,
+  source_server_id: Id,
+  source_database: DatabaseName,
+  target_server_id: Id,
+  target_database: DatabaseName,
+  /** Drop each restored collection first. Never implied: the request must say so. */
+  drop: z.boolean(),
+  /** Restore only these collections; null means all. */
+  collections: z.array(z.string().min(1).max(255)).nullable(),
+  status: JobStatus,
+  created_by: z.string().max(256),
+  created_at: IsoTime,
+  started_at: IsoTime.nullable(),
+  finished_at: IsoTime.nullable(),
+  duration_ms: z.number().int().nonnegative().nullable(),
+  error: z.string().nullable(),
+  runner_ref: z.string().nullable(),
+});
+export type Restore = z.infer<typeof Restore>;
+
+export const AuditEntry = z.object({
+  id: Id,
+  at: IsoTime,
+  actor: z.string().max(256),
+  action: z.string().max(100),
+  target_type: z.string().max(50),
+  target_id: z.string().max(256).nullable(),
+  outcome: z.enum(["success", "failure"]),
+  details: z.record(z.string(), z.unknown()).nullable(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;

@@ -1,0 +1,33 @@
+// Error classes of the domain. Adapters translate their SDK errors into these; the API (issue 3)
+// maps them to HTTP statuses in one place. Messages must never carry a secret.
+
+export class DomainError extends Error {
+  override name = "DomainError";
+}
+
+/** The entity does not exist (HTTP 404). */
+export class NotFoundError extends DomainError {
+  override name = "NotFoundError";
+  readonly entity: string;
+  readonly id: string;
+  constructor(entity: string, id: string, options?: ErrorOptions) {
+    super(`${entity} ${id} not found`, options);
+    this.entity = entity;
+    this.id = id;
+  }
+}
+
+/** The change conflicts with the current state: lost a conditional write, already exists (HTTP 409). */
+export class ConflictError extends DomainError {
+  override name = "ConflictError";
+}
+
+/** Valid syntax, invalid values (HTTP 422); `field` names what is wrong. */
+export class ValidationError extends DomainError {
+  override name = "ValidationError";
+  readonly field: string;
+  constructor(field: string, message: string, options?: ErrorOptions) {
+    super(`${field}: ${message}`, options);
+    this.field = field;
+  }
+}

@@ -1,0 +1,170 @@
+// The ports through which the core reaches the world. Each has an AWS adapter and an embedded
+// (local mode) adapter; one contract suite per port in test/contract runs against both.
+import type { Readable } from "node:stream";
+import type {
+  AuditEntry,
+  Backup,
+  JobStatus,
+  ManagedDatabase,
+  Restore,
+  Schedule,
+  Server,
+} from "./entities.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Metadata store
+// ---------------------------------------------------------------------------------------------
+
+export interface PageRequest {
+  /** 1..100. */
+  limit: number;
+  /** Opaque token from a previous page's `next_cursor`. A malformed cursor is a ValidationError. */
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Null when there is nothing more. */
+  next_cursor: string | null;
+}
+
+/**
+ * One kind of entity. Ids are UUIDv7 (time-ordered), so "newest first" is descending id order.
+ * Lists never scan the whole collection: each filter combination is answered from an index.
+ */
+export interface EntityStore<T extends { id: string }, F> {
+  /** Fails with ConflictError when the id exists. */
+  create(item: T): Promise<T>;
+  get(id: string): Promise<T | undefined>;
+  /**
+   * Read-modify-write of the fields in `patch` (never `id`), as one optimistic conditional write:
+   * NotFoundError when absent, retried internally on a concurrent change. Returns the new item.
+   */
+  update(id: string, patch: Partial<Omit<T, "id">>): Promise<T>;
+  /** Returns whether something was deleted. */
+  delete(id: string): Promise<boolean>;
+  /** Newest first. */
+  list(filter: F, page: PageRequest): Promise<Page<T>>;
+}
+
+/** A store of jobs (backups, restores) whose status moves only by conditional transitions. */
+export interface JobStore<T extends { id: string; status: JobStatus }, F> extends EntityStore<T, F> {
+  /**
+   * Moves the job to `to` and applies `patch`, in one conditional write that succeeds only if the
+   * current status is one of `statusesAllowedBefore(to)` (state-machine.ts). NotFoundError when
+   * absent; ConflictError when the current status does not allow it (including losing a race).
+   * `update` must not be used to change `status`: it throws ConflictError if the patch has one.
+   */
+  transition(id: string, to: JobStatus, patch?: Partial<Omit<T, "id" | "status">>): Promise<T>;
+}
+
+export type ServerFilter = {};
+export interface DatabaseFilter {
+  server_id?: string | undefined;
+  /** With server_id: the one database of that name on that server. */
+  name?: string | undefined;
+  enabled?: boolean | undefined;
+}
+export interface BackupFilter {
+  server_id?: string | undefined;
+  /** Only together with server_id. */
+  database?: string | undefined;
+  status?: JobStatus | undefined;
+  schedule_id?: string | undefined;
+}
+export interface ScheduleFilter {
+  enabled?: boolean | undefined;
+}
+export interface RestoreFilter {
+  backup_id?: string | undefined;
+  status?: JobStatus | undefined;
+  target_server_id?: string | undefined;
+}
+export interface AuditFilter {
+  actor?: string | undefined;
+  target_type?: string | undefined;
+  target_id?: string | undefined;
+}
+
+export interface MetadataStore {
+  servers: EntityStore<Server, ServerFilter>;
+  databases: EntityStore<ManagedDatabase, DatabaseFilter>;
+  backups: JobStore<Backup, BackupFilter>;
+  schedules: EntityStore<Schedule, ScheduleFilter>;
+  restores: JobStore<Restore, RestoreFilter>;
+  /** Append-only: update and delete are not part of an audit log. */
+  audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secret store: one secret per server, holding that server's password.
+// ---------------------------------------------------------------------------------------------
+
+export interface SecretStore {
+  /** Creates or replaces the server's secret. */
+  put(serverId: string, password: string): Promise<void>;
+  get(serverId: string): Promise<string | undefined>;
+  /** Idempotent: deleting a missing secret is not an error. */
+  delete(serverId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blob store: backup archives.
+// ---------------------------------------------------------------------------------------------
+
+export interface BlobInfo {
+  key: string;
+  size: number;
+  /** A version token (S3 ETag, or mtime+size locally) used to pin reads to one object version. */
+  etag: string;
+}
+
+export interface UploadOptions {
+  signal?: AbortSignal | undefined;
+  contentType?: string | undefined;
+  /** Stored with the object (S3 user metadata). Keys lowercase ASCII. */
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface DownloadOptions {
+  signal?: AbortSignal | undefined;
+  /** Fail (ConflictError) unless the object still has this version token. */
+  ifMatch?: string | undefined;
+}
+
+export interface BlobStore {
+  /**
+   * Streams `body` to `key`. All or nothing: if `body` errors, the signal aborts or the store fails,
+   * nothing is left under `key` (a multipart upload is aborted, a temp file removed) and the
+   * promise rejects. Memory stays bounded whatever the body's length.
+   */
+  upload(key: string, body: Readable, options?: UploadOptions): Promise<BlobInfo>;
+  /** NotFoundError when absent. */
+  download(key: string, options?: DownloadOptions): Promise<{ info: BlobInfo; body: Readable }>;
+  head(key: string): Promise<BlobInfo | undefined>;
+  /** Idempotent. */
+  delete(key: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Job runner and scheduler: interfaces only for now (issue 4 implements them).
+// ---------------------------------------------------------------------------------------------
+
+export interface JobRef {
+  kind: "backup" | "restore";
+  id: string;
+}
+
+export interface JobRunner {
+  /** Starts the task entry point for the job; returns a reference to record as `runner_ref`. */
+  start(job: JobRef): Promise<{ runnerRef: string }>;
+  /** Asks a running job to stop (SIGTERM to the task). */
+  stop(runnerRef: string, reason: string): Promise<void>;
+}
+
+export interface Scheduler {
+  /** Creates or updates the timer of a schedule, enabled or disabled as the schedule says. */
+  upsert(schedule: Schedule): Promise<void>;
+  /** Idempotent. */
+  remove(scheduleId: string): Promise<void>;
+}

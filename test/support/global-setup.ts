@@ -1,0 +1,37 @@
+// vitest global setup: one moto server and one FerretDB for the whole run, on free loopback ports.
+// Tests read their addresses with `inject(...)` (see test/support/env.ts).
+import type { TestProject } from "vitest/node";
+import { type RunningServer, startFerretDb, startMoto } from "./servers.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    awsEndpoint: string;
+    mongo: { host: string; port: number; username: string; password: string };
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const started: RunningServer[] = [];
+  const stop = async () => {
+    await Promise.allSettled(started.map((s) => s.stop()));
+  };
+  try {
+    const track = <T extends RunningServer>(s: T) => {
+      started.push(s);
+      return s;
+    };
+    // Each server is tracked as soon as it is up, so a failure of the other still stops it.
+    const [moto, mongo] = await Promise.all([startMoto().then(track), startFerretDb().then(track)]);
+    project.provide("awsEndpoint", moto.url);
+    project.provide("mongo", {
+      host: mongo.host,
+      port: mongo.port,
+      username: mongo.username,
+      password: mongo.password,
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
+}
