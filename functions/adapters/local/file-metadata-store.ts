@@ -1,0 +1,339 @@
+// File-backed metadata store for local mode: one JSON file per collection (servers.json,
+// backups.json, ...) in a data directory, each `{ "items": [...] }` newest first.
+//
+// Every write replaces the file atomically (temp file in the same directory, fsync, rename, fsync of the
+// directory), so a reader sees the old or the new file, never a torn one. Mutations of a collection
+// run one at a time under a lock on the file, held within this process and across processes
+// (file-lock.ts), and re-read the file inside it, so two stores on one directory, in one process or
+// in several (local mode's server and its task processes), never lose a write. Semantics match the DynamoDB adapter: same errors,
+// same transition rules, newest first by id, an opaque cursor that resumes after the last id.
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { z } from "zod";
+import { AuditEntry, Backup, JobStatus, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
+import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
+import type {
+  AuditFilter,
+  BackupFilter,
+  DatabaseFilter,
+  EntityStore,
+  JobStore,
+  MetadataStore,
+  Page,
+  PageRequest,
+  RestoreFilter,
+  ScheduleFilter,
+  ServerFilter,
+} from "#core/ports.ts";
+import { assertTransition } from "#core/state-machine.ts";
+import { withFileLock } from "./file-lock.ts";
+
+type FilterValue = string | boolean;
+
+interface CollectionSpec<T> {
+  entity: string;
+  file: string;
+  schema: z.ZodType<T>;
+  filterFields: readonly string[];
+  /** Filter fields that only make sense together with another one. */
+  requires?: Readonly<Record<string, string>>;
+}
+
+const specs = {
+  servers: { entity: "server", file: "servers.json", schema: Server, filterFields: [] },
+  databases: {
+    entity: "database",
+    file: "databases.json",
+    schema: ManagedDatabase,
+    filterFields: ["server_id", "name", "enabled"],
+    requires: { name: "server_id" },
+  },
+  backups: {
+    entity: "backup",
+    file: "backups.json",
+    schema: Backup,
+    filterFields: ["server_id", "database", "status", "schedule_id"],
+    requires: { database: "server_id" },
+  },
+  schedules: { entity: "schedule", file: "schedules.json", schema: Schedule, filterFields: ["enabled"] },
+  restores: {
+    entity: "restore",
+    file: "restores.json",
+    schema: Restore,
+    filterFields: ["backup_id", "status", "target_server_id"],
+  },
+  audit: {
+    entity: "audit entry",
+    file: "audit.json",
+    schema: AuditEntry,
+    filterFields: ["actor", "target_type", "target_id"],
+  },
+} satisfies {
+  servers: CollectionSpec<Server>;
+  databases: CollectionSpec<ManagedDatabase>;
+  backups: CollectionSpec<Backup>;
+  schedules: CollectionSpec<Schedule>;
+  restores: CollectionSpec<Restore>;
+  audit: CollectionSpec<AuditEntry>;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers (the same rules as the DynamoDB adapter).
+// ---------------------------------------------------------------------------------------------
+
+function isId(id: unknown): id is string {
+  return typeof id === "string" && id.length >= 1 && id.length <= 64;
+}
+
+function checkLimit(limit: unknown): number {
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new ValidationError("limit", `must be an integer from 1 to 100, got ${String(limit)}`);
+  }
+  return limit;
+}
+
+function encodeCursor(entity: string, id: string): string {
+  return Buffer.from(JSON.stringify({ e: entity, id })).toString("base64url");
+}
+
+function decodeCursor(cursor: unknown, entity: string): string {
+  const invalid = () => new ValidationError("cursor", "is not a cursor returned by this list");
+  if (typeof cursor !== "string" || !/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    throw new ValidationError("cursor", "is not a cursor returned by this list", { cause: error });
+  }
+  if (typeof parsed !== "object" || parsed === null) throw invalid();
+  const { e, id } = parsed as Record<string, unknown>;
+  if (e !== entity || !isId(id)) throw invalid();
+  return id;
+}
+
+function validate<T>(schema: z.ZodType<T>, entity: string, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : entity;
+  throw new ValidationError(field, issue?.message ?? "invalid value", { cause: result.error });
+}
+
+function applyPatch<T extends { id: string }>(current: T, patch: object): Record<string, unknown> {
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined) next[key] = value;
+  }
+  next.id = current.id;
+  return next;
+}
+
+const newestFirst = (a: { id: string }, b: { id: string }) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+// ---------------------------------------------------------------------------------------------
+// The stores.
+// ---------------------------------------------------------------------------------------------
+
+class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> {
+  protected readonly spec: CollectionSpec<T>;
+  private readonly dir: string;
+  private readonly path: string;
+  private readonly ready: () => Promise<void>;
+
+  constructor(dir: string, spec: CollectionSpec<T>, ready: () => Promise<void>) {
+    this.dir = dir;
+    this.spec = spec;
+    this.path = join(dir, spec.file);
+    this.ready = ready;
+  }
+
+  async create(item: T): Promise<T> {
+    const valid = validate(this.spec.schema, this.spec.entity, item);
+    return await this.mutate((items) => {
+      if (items.has(valid.id)) throw new ConflictError(`${this.spec.entity} ${valid.id} already exists`);
+      items.set(valid.id, valid);
+      return valid;
+    });
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    if (!isId(id)) return undefined;
+    return (await this.load()).get(id);
+  }
+
+  async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
+    if (Object.hasOwn(patch, "id")) throw new ValidationError("id", "cannot be changed");
+    return await this.rewrite(id, (current) => applyPatch(current, patch));
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!isId(id)) return false;
+    return await this.mutate(
+      (items) => items.delete(id),
+      (deleted) => deleted,
+    );
+  }
+
+  async list(filter: F, page: PageRequest): Promise<Page<T>> {
+    const limit = checkLimit(page.limit);
+    const given = this.filterValues(filter);
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, this.spec.entity);
+    const fields = (item: T) => item as unknown as Record<string, unknown>;
+    const matching = [...(await this.load()).values()]
+      .filter((item) => after === undefined || item.id < after)
+      .filter((item) => Object.entries(given).every(([field, value]) => fields(item)[field] === value))
+      .sort(newestFirst);
+    const items = matching.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items,
+      next_cursor: matching.length > limit && last ? encodeCursor(this.spec.entity, last.id) : null,
+    };
+  }
+
+  /** Replaces the item with `compute(current)` inside the collection's queue. */
+  protected async rewrite(id: string, compute: (current: T) => unknown): Promise<T> {
+    if (!isId(id)) throw new NotFoundError(this.spec.entity, String(id));
+    return await this.mutate((items) => {
+      const current = items.get(id);
+      if (!current) throw new NotFoundError(this.spec.entity, id);
+      const next = validate(this.spec.schema, this.spec.entity, compute(current));
+      items.set(id, next);
+      return next;
+    });
+  }
+
+  /** Runs `change` on a fresh read of the file, in the file's queue, and writes the result. */
+  private async mutate<R>(
+    change: (items: Map<string, T>) => R,
+    changed: (result: R) => boolean = () => true,
+  ): Promise<R> {
+    await this.ready();
+    return await withFileLock(this.path, async () => {
+      const items = await this.load();
+      const result = change(items);
+      if (changed(result)) await this.save(items);
+      return result;
+    });
+  }
+
+  private async load(): Promise<Map<string, T>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+      throw error;
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`metadata file ${this.path} is not valid JSON`, { cause: error });
+    }
+    const items = (data as { items?: unknown } | null)?.items;
+    if (!Array.isArray(items)) throw new Error(`metadata file ${this.path} has no items array`);
+    return new Map((items as T[]).map((item) => [item.id, item]));
+  }
+
+  private async save(items: Map<string, T>): Promise<void> {
+    const text = `${JSON.stringify({ items: [...items.values()].sort(newestFirst) }, null, 2)}\n`;
+    const temp = join(this.dir, `.${this.spec.file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+    try {
+      const handle = await open(temp, "wx", 0o600);
+      try {
+        await handle.writeFile(text, "utf8");
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    const dirHandle = await open(this.dir, "r");
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  }
+
+  private filterValues(filter: F): Record<string, FilterValue> {
+    const given: Record<string, FilterValue> = {};
+    for (const [field, value] of Object.entries(filter as object)) {
+      if (value === undefined) continue;
+      if (!this.spec.filterFields.includes(field)) {
+        throw new ValidationError(field, `is not a filter of ${this.spec.entity} lists`);
+      }
+      if (typeof value !== "string" && typeof value !== "boolean") {
+        throw new ValidationError(field, `must be a string or a boolean, got ${typeof value}`);
+      }
+      given[field] = value;
+    }
+    for (const [field, needed] of Object.entries(this.spec.requires ?? {})) {
+      if (given[field] !== undefined && given[needed] === undefined) {
+        throw new ValidationError(field, `can only be used together with ${needed}`);
+      }
+    }
+    return given;
+  }
+}
+
+class FileJobStore<T extends { id: string; status: JobStatus }, F>
+  extends FileEntityStore<T, F>
+  implements JobStore<T, F>
+{
+  override async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
+    if (Object.hasOwn(patch, "status")) {
+      throw new ConflictError(`${this.spec.entity} ${id}: status changes only through a transition`);
+    }
+    return await super.update(id, patch);
+  }
+
+  async transition(id: string, to: JobStatus, patch: Partial<Omit<T, "id" | "status">> = {}): Promise<T> {
+    if (!JobStatus.safeParse(to).success) throw new ValidationError("status", `unknown status ${String(to)}`);
+    return await this.rewrite(id, (current) => {
+      assertTransition(this.spec.entity, id, current.status, to);
+      return { ...applyPatch(current, patch), status: to };
+    });
+  }
+}
+
+export class FileMetadataStore implements MetadataStore {
+  readonly servers: EntityStore<Server, ServerFilter>;
+  readonly databases: EntityStore<ManagedDatabase, DatabaseFilter>;
+  readonly backups: JobStore<Backup, BackupFilter>;
+  readonly schedules: EntityStore<Schedule, ScheduleFilter>;
+  readonly restores: JobStore<Restore, RestoreFilter>;
+  readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
+
+  constructor({ dir }: { dir: string }) {
+    const root = resolve(dir);
+    let made: Promise<void> | undefined;
+    const ready = () => {
+      made ??= mkdir(root, { recursive: true, mode: 0o700 }).then(
+        () => undefined,
+        (error: unknown) => {
+          made = undefined;
+          throw error;
+        },
+      );
+      return made;
+    };
+    this.servers = new FileEntityStore(root, specs.servers, ready);
+    this.databases = new FileEntityStore(root, specs.databases, ready);
+    this.backups = new FileJobStore(root, specs.backups, ready);
+    this.schedules = new FileEntityStore(root, specs.schedules, ready);
+    this.restores = new FileJobStore(root, specs.restores, ready);
+    const audit = new FileEntityStore<AuditEntry, AuditFilter>(root, specs.audit, ready);
+    // Append-only: only these three operations exist on the audit log.
+    this.audit = {
+      create: (entry) => audit.create(entry),
+      get: (id) => audit.get(id),
+      list: (filter, page) => audit.list(filter, page),
+    };
+  }
+}

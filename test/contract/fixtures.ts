@@ -1,0 +1,121 @@
+// Valid entities for the metadata store contract, each with a fresh UUIDv7 id; override what a test needs.
+import type { AuditEntry, Backup, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
+import { newId, nowIso } from "#core/ids.ts";
+
+export function makeServer(overrides: Partial<Server> = {}): Server {
+  const now = nowIso();
+  return {
+    id: newId(),
+    name: "primary",
+    host: "db.example.internal",
+    port: 27017,
+    username: "backup",
+    auth_source: "admin",
+    tls: true,
+    replica_set: null,
+    options: { readPreference: "secondary" },
+    connection_string: null,
+    has_password: true,
+    last_test: null,
+    created_at: now,
+    updated_at: now,
+    ...overrides,
+  };
+}
+
+export function makeDatabase(overrides: Partial<ManagedDatabase> = {}): ManagedDatabase {
+  return {
+    id: newId(),
+    server_id: newId(),
+    name: "shop",
+    enabled: true,
+    size_on_disk: 4096,
+    discovered_at: nowIso(),
+    last_backup: null,
+    ...overrides,
+  };
+}
+
+export function makeBackup(overrides: Partial<Backup> = {}): Backup {
+  return {
+    id: newId(),
+    server_id: newId(),
+    database: "shop",
+    name: null,
+    notes: null,
+    status: "queued",
+    trigger: "manual",
+    schedule_id: null,
+    created_by: "alice@example.com",
+    created_at: nowIso(),
+    started_at: null,
+    finished_at: null,
+    duration_ms: null,
+    blob_key: null,
+    size_bytes: null,
+    sha256: null,
+    compression: "gzip",
+    tool_version: null,
+    collections: null,
+    error: null,
+    expires_at: null,
+    runner_ref: null,
+    ...overrides,
+  };
+}
+
+export function makeSchedule(overrides: Partial<Schedule> = {}): Schedule {
+  const now = nowIso();
+  return {
+    id: newId(),
+    name: "nightly",
+    cron_expression: "0 3 * * *",
+    timezone: "Europe/Paris",
+    server_id: null,
+    database: null,
+    retention_days: 30,
+    keep_last: 3,
+    enabled: true,
+    last_run: null,
+    created_at: now,
+    updated_at: now,
+    ...overrides,
+  };
+}
+
+export function makeRestore(overrides: Partial<Restore> = {}): Restore {
+  const serverId = newId();
+  return {
+    id: newId(),
+    backup_id: newId(),
+    source_server_id: serverId,
+    source_database: "shop",
+    target_server_id: serverId,
+    target_database: "shop_restored",
+    drop: false,
+    collections: null,
+    status: "queued",
+    created_by: "alice@example.com",
+    created_at: nowIso(),
+    started_at: null,
+    finished_at: null,
+    duration_ms: null,
+    error: null,
+    runner_ref: null,
+    ...overrides,
+  };
+}
+
+export function makeAudit(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: newId(),
+    at: nowIso(),
+    actor: "alice@example.com",
+    action: "server.create",
+    target_type: "server",
+    target_id: newId(),
+    outcome: "success",
+    details: { name: "primary" },
+    ...overrides,
+  };
+}
