@@ -1,0 +1,201 @@
+// The BlobStore contract against both adapters, then what is particular to each.
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  DEFAULT_PART_SIZE_BYTES,
+  DEFAULT_QUEUE_SIZE,
+  listUploadsAndObjects,
+  MIN_PART_SIZE_BYTES,
+  maxObjectBytes,
+  S3BlobStore,
+  uploadMemoryBound,
+} from "#adapters/aws/s3-blob-store.ts";
+import { FileBlobStore, listPartials } from "#adapters/local/file-blob-store.ts";
+import { ValidationError } from "#core/errors.ts";
+import { awsClientConfig, uniqueName } from "#test/support/env.ts";
+import {
+  type BlobStoreHarness,
+  blobKey,
+  blobStoreContract,
+  randomBody,
+  readAll,
+} from "./blob-store.contract.ts";
+
+const MiB = 1024 * 1024;
+const TiB = 1024 * 1024 * MiB;
+
+describe("S3BlobStore", () => {
+  let client: S3Client;
+  let bucket: string;
+  let harness: BlobStoreHarness;
+  beforeAll(async () => {
+    client = new S3Client(awsClientConfig());
+    bucket = uniqueName("mbm-blobs");
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const store = new S3BlobStore({ client, bucket, partSizeBytes: MIN_PART_SIZE_BYTES, queueSize: 2 });
+    harness = {
+      store,
+      memoryBoundBytes: uploadMemoryBound(MIN_PART_SIZE_BYTES, 2),
+      leftovers: async (key) => {
+        const { uploads, objects } = await listUploadsAndObjects(client, bucket, key);
+        return [...uploads.map((k) => `upload ${k}`), ...objects.map((k) => `object ${k}`)];
+      },
+    };
+  });
+  afterAll(async () => {
+    const { objects } = await listUploadsAndObjects(client, bucket, "");
+    for (const key of objects) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    client.destroy();
+  });
+
+  blobStoreContract("S3", () => harness);
+
+  it("sizes parts for a 1 TiB dump by default and states the memory that costs", () => {
+    expect(DEFAULT_PART_SIZE_BYTES).toBe(128 * MiB);
+    expect(DEFAULT_QUEUE_SIZE).toBe(2);
+    expect(maxObjectBytes(DEFAULT_PART_SIZE_BYTES)).toBeGreaterThan(1.2 * TiB);
+    expect(maxObjectBytes(5 * MiB)).toBeLessThan(50 * 1024 * MiB);
+    expect(uploadMemoryBound(DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE)).toBe(640 * MiB);
+  });
+
+  it("refuses parts under 5 MiB", () => {
+    expect(() => new S3BlobStore({ client, bucket, partSizeBytes: 5 * MiB - 1 })).toThrow(RangeError);
+    expect(() => new S3BlobStore({ client, bucket, queueSize: 0 })).toThrow(RangeError);
+  });
+
+  it("stores content type and metadata with the object", async () => {
+    const key = blobKey();
+    await harness.store.upload(key, Readable.from([Buffer.from("x")]), {
+      contentType: "application/gzip",
+      metadata: { "backup-id": "b-1" },
+    });
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(head.ContentType).toBe("application/gzip");
+    expect(head.Metadata).toEqual({ "backup-id": "b-1" });
+    await harness.store.delete(key);
+  });
+
+  it("aborts the multipart upload when S3 fails a part, and rejects with S3's error as cause", async () => {
+    const failing = new S3Client(awsClientConfig());
+    const s3Error = new Error("injected UploadPart failure");
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { PartNumber?: number };
+        if (context.commandName === "UploadPartCommand" && input.PartNumber === 2) throw s3Error;
+        return next(args);
+      },
+      { step: "initialize", name: "failSecondPart" },
+    );
+    const store = new S3BlobStore({ client: failing, bucket, partSizeBytes: MIN_PART_SIZE_BYTES });
+    const key = blobKey();
+    const { body } = randomBody(16 * MiB);
+    const error = await store.upload(key, body).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).cause).toBe(s3Error);
+    expect(body.destroyed).toBe(true);
+    expect(await store.head(key)).toBeUndefined();
+    expect(await listUploadsAndObjects(client, bucket, key)).toEqual({ uploads: [], objects: [] });
+    failing.destroy();
+  });
+
+  it("rejects with the cause when the bucket does not exist", async () => {
+    const store = new S3BlobStore({ client, bucket: uniqueName("mbm-missing") });
+    const error = await store.upload(blobKey(), randomBody(MiB).body).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).cause).toMatchObject({ name: "NoSuchBucket" });
+  });
+});
+
+describe("FileBlobStore", () => {
+  let dir: string;
+  let harness: BlobStoreHarness;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mbm-blobs-"));
+    harness = {
+      store: new FileBlobStore({ dir }),
+      // Nothing like parts here: the brief's (queueSize + 2) x 5 MiB, far above what a file write holds.
+      memoryBoundBytes: 4 * MIN_PART_SIZE_BYTES,
+      leftovers: async (key) => {
+        const partials = await listPartials(dir);
+        const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+          .filter((e) => e.isFile())
+          .map((e) => join(e.parentPath, e.name));
+        return [
+          ...partials.map((p) => `partial ${p}`),
+          ...files.filter((f) => f.endsWith(key)).map((f) => `file ${f}`),
+        ];
+      },
+    };
+    return () => rm(dir, { recursive: true, force: true });
+  });
+
+  blobStoreContract("local files", () => harness);
+
+  it("refuses keys that could leave the directory or hide as temp files", async () => {
+    for (const key of [
+      "../escape",
+      "a/../../escape",
+      "/etc/passwd",
+      "a\\b",
+      "a\0b",
+      "",
+      "a//b",
+      "a/./b",
+      "a/",
+      "x.partial",
+    ]) {
+      await expect(harness.store.upload(key, Readable.from([Buffer.from("x")]))).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(harness.store.download(key)).rejects.toBeInstanceOf(ValidationError);
+      await expect(harness.store.head(key)).rejects.toBeInstanceOf(ValidationError);
+      await expect(harness.store.delete(key)).rejects.toBeInstanceOf(ValidationError);
+    }
+  });
+
+  it("accepts dots inside names, which stay inside the directory", async () => {
+    const key = "v1..2/..archive..gz";
+    await harness.store.upload(key, Readable.from([Buffer.from("x")]));
+    expect((await stat(join(dir, "v1..2", "..archive..gz"))).size).toBe(1);
+    await harness.store.delete(key);
+  });
+
+  it("writes 0600 files under the directory, at the key's path", async () => {
+    const key = blobKey();
+    await harness.store.upload(key, Readable.from([Buffer.from("data")]));
+    const s = await stat(join(dir, ...key.split("/")));
+    expect(s.mode & 0o777).toBe(0o600);
+    expect(s.size).toBe(4);
+  });
+
+  it("treats a directory at the key as absent", async () => {
+    await mkdir(join(dir, "a", "b"), { recursive: true });
+    expect(await harness.store.head("a/b")).toBeUndefined();
+    await expect(harness.store.download("a")).rejects.toMatchObject({ name: "NotFoundError" });
+  });
+
+  it("finds temp files of unfinished uploads with listPartials", async () => {
+    await mkdir(join(dir, "x"), { recursive: true });
+    await writeFile(join(dir, "x", ".y.gz.abc.partial"), "half");
+    expect(await listPartials(dir)).toEqual([join("x", ".y.gz.abc.partial")]);
+  });
+
+  it("keeps serving the version a download opened after the key is replaced", async () => {
+    const key = blobKey();
+    await harness.store.upload(key, Readable.from([Buffer.from("old contents")]));
+    const opened = await harness.store.download(key);
+    await harness.store.upload(key, Readable.from([Buffer.from("new")]));
+    expect((await readAll(opened.body)).size).toBe("old contents".length);
+  });
+});
