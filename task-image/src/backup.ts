@@ -1,0 +1,184 @@
+// Backup: mongodump --archive -> compression -> sha256/size tap -> end gate -> blob store upload.
+// Nothing touches local disk but the tool's 0600 config file; memory is bounded by the stream
+// buffers and the blob store's part buffers, whatever the database size.
+import { pipeline } from "node:stream/promises";
+import type { Backup } from "#core/entities.ts";
+import { ConflictError } from "#core/errors.ts";
+import { nowIso } from "#core/ids.ts";
+import { serverUri } from "#core/mongo-uri.ts";
+import type { BlobInfo } from "#core/ports.ts";
+import { type EngineDeps, elapsedMs, failureReason, JobFailedError } from "./engine.ts";
+import {
+  describeToolFailure,
+  parseDumpedCollection,
+  serverSelectionArgs,
+  startTool,
+  stopTool,
+  type ToolRun,
+  toolVersion,
+} from "./mongo-tools.ts";
+import { blobExtension, compressor, DigestTap, EndGate } from "./streams.ts";
+
+/** An error's message with its causes, e.g. "upload of blob x failed: connection reset". */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e && parts.length < 4; e = (e as { cause?: unknown }).cause) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!parts.includes(message)) parts.push(message);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(": ");
+}
+
+export function backupBlobKey(backup: Pick<Backup, "id" | "server_id" | "database" | "compression">): string {
+  return `backups/${backup.server_id}/${backup.database}/${backup.id}.archive${blobExtension[backup.compression]}`;
+}
+
+/**
+ * Runs one queued backup to completion. Returns the final record (completed or failed). Throws only
+ * when the backup cannot be claimed (missing, or not queued): then nothing was changed.
+ */
+export async function runBackup(deps: EngineDeps, backupId: string, signal: AbortSignal): Promise<Backup> {
+  const { store, log } = deps;
+  const startedAt = performance.now();
+  // The record says how to compress: whoever queued the backup chose it.
+  const backup = await store.backups.transition(backupId, "running", {
+    started_at: nowIso(),
+    runner_ref: deps.runnerRef,
+  });
+  const secrets: Array<string | undefined> = [];
+  const key = backupBlobKey(backup);
+  log.info({ backup_id: backupId, database: backup.database }, "backup started");
+  try {
+    signal.throwIfAborted();
+    const server = await store.servers.get(backup.server_id);
+    if (!server) throw new JobFailedError(`server ${backup.server_id} no longer exists`);
+    const password = await deps.secrets.get(server.id);
+    secrets.push(password);
+    const uri = serverUri(server);
+    const version = await toolVersion(deps.tools.mongodump);
+
+    const collections: Record<string, number> = {};
+    const run = await startTool(
+      deps.tools.mongodump,
+      [
+        `--db=${backup.database}`,
+        "--archive",
+        ...serverSelectionArgs(uri, deps.serverSelectionTimeoutSeconds),
+      ],
+      { uri, password },
+      (line) => {
+        const dumped = parseDumpedCollection(line, backup.database);
+        if (dumped) collections[dumped[0]] = dumped[1];
+        log.debug({ backup_id: backupId, tool: "mongodump" }, line);
+      },
+    );
+    const { size, sha256 } = await streamDump(deps, run, key, backup, collections, signal);
+
+    const completed = await store.backups
+      .transition(backupId, "completed", {
+        finished_at: nowIso(),
+        duration_ms: elapsedMs(startedAt),
+        blob_key: key,
+        size_bytes: size,
+        sha256,
+        tool_version: version,
+        collections,
+        error: null,
+      })
+      .catch(async (error: unknown) => {
+        // Cancelled while we were finishing: the object must not outlive its record's claim.
+        await deps.blobs.delete(key).catch(() => undefined);
+        throw error;
+      });
+    log.info(
+      { backup_id: backupId, size_bytes: size, collections: Object.keys(collections).length },
+      "backup completed",
+    );
+    return completed;
+  } catch (error) {
+    const reason = failureReason(error, signal, secrets);
+    log.error({ backup_id: backupId, reason }, "backup failed");
+    await deps.blobs.delete(key).catch(() => undefined);
+    try {
+      return await store.backups.transition(backupId, "failed", {
+        finished_at: nowIso(),
+        duration_ms: elapsedMs(startedAt),
+        error: reason,
+        blob_key: null,
+      });
+    } catch (recordError) {
+      // Already cancelled (or completed and lost to a cancel): that state stands.
+      if (recordError instanceof ConflictError) {
+        const current = await store.backups.get(backupId);
+        if (current) return current;
+      }
+      throw recordError;
+    }
+  }
+}
+
+async function streamDump(
+  deps: EngineDeps,
+  run: ToolRun,
+  key: string,
+  { database, compression }: Pick<Backup, "database" | "compression">,
+  collections: Record<string, number>,
+  signal: AbortSignal,
+): Promise<{ size: number; sha256: string }> {
+  let stoppedByUs = false;
+  const stop = () => {
+    stoppedByUs ||= run.child.exitCode === null && run.child.signalCode === null;
+    stopTool(run);
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  // The archive is committed only if the tool exits 0 and dumped something: an unknown database
+  // makes mongodump succeed with an empty archive, which must not pass for a backup.
+  const verdict = run.done.then((exit) => {
+    if (exit.code !== 0) throw new JobFailedError(describeToolFailure("mongodump", exit));
+    if (Object.keys(collections).length === 0) {
+      throw new JobFailedError(
+        `database "${database}" not found on the server (mongodump found nothing to dump)`,
+      );
+    }
+  });
+  const tap = new DigestTap();
+  const gate = new EndGate(verdict);
+  const stdout = run.child.stdout;
+  if (!stdout) throw new JobFailedError("mongodump has no stdout");
+  let upload: Promise<BlobInfo> | undefined;
+  try {
+    upload = deps.blobs.upload(key, gate, { signal, contentType: "application/octet-stream" });
+    const [info] = await Promise.all([upload, pipeline(stdout, compressor(compression), tap, gate), verdict]);
+    if (info.size !== tap.bytes) {
+      throw new JobFailedError(`blob store recorded ${info.size} bytes, the stream carried ${tap.bytes}`);
+    }
+    return { size: tap.bytes, sha256: tap.hex() };
+  } catch (error) {
+    stop();
+    gate.destroy();
+    await run.done;
+    // The blob store cleans up (aborts the multipart upload, removes its temp file) before its
+    // promise settles: wait for that, or the process could exit with the cleanup half done.
+    const uploadError = await upload?.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    signal.throwIfAborted();
+    // The first failure is the cause: the tool's own (exit code, nothing dumped) unless we stopped
+    // it because the upload had already failed.
+    if (!stoppedByUs) {
+      const verdictError = await verdict.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (verdictError) throw verdictError;
+    }
+    if (error instanceof JobFailedError) throw error;
+    // The stages fail together; the blob store's own error says more than the aborted stream's.
+    const cause = uploadError ?? error;
+    throw new JobFailedError(`upload of the archive failed: ${describeError(cause)}`, { cause });
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+}

@@ -1,0 +1,52 @@
+// The task's entry point, the same program on Fargate and in local mode:
+//   node task-image/src/main.ts backup <backupId>
+//   node task-image/src/main.ts restore <restoreId>
+// Configuration comes from the environment (functions/config.ts); only ids travel in argv.
+// Exit codes: 0 the job completed, 1 it failed (and is recorded so), 2 it could not be claimed or
+// the invocation was wrong (nothing recorded).
+import { buildAdapters, parseEnv } from "#functions/config.ts";
+import { createLogger } from "#functions/logger.ts";
+import { runBackup } from "./backup.ts";
+import type { EngineDeps } from "./engine.ts";
+import { runRestore } from "./restore.ts";
+
+const log = createLogger("task");
+
+async function main(argv: string[]): Promise<number> {
+  const [command, id, ...rest] = argv;
+  if ((command !== "backup" && command !== "restore") || !id || rest.length > 0) {
+    log.error({ argv }, "usage: main.ts backup|restore <id>");
+    return 2;
+  }
+  const config = parseEnv();
+  const deps: EngineDeps = {
+    ...buildAdapters(config),
+    tools: { mongodump: config.MBM_MONGODUMP, mongorestore: config.MBM_MONGORESTORE },
+    log,
+    serverSelectionTimeoutSeconds: config.MBM_SERVER_SELECTION_TIMEOUT_S,
+    runnerRef: process.env.MBM_RUNNER_REF ?? `local:${process.pid}`,
+  };
+
+  // ECS sends SIGTERM before stopping a task (and local mode on cancel): abort the stream, which
+  // stops the tool, aborts the upload and records the job as failed.
+  const controller = new AbortController();
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    process.once(sig, () => controller.abort(new Error(`task stopped by ${sig} before the job finished`)));
+  }
+
+  const result =
+    command === "backup"
+      ? await runBackup(deps, id, controller.signal)
+      : await runRestore(deps, id, controller.signal);
+  return result.status === "completed" ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    log.error({ err: error }, "job could not be run");
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,223 @@
+// Every way a job can fail ends with the record `failed`, a clear reason free of secrets, a non-zero
+// exit, and nothing left in the blob store (no object, no multipart upload, no partial file).
+import { Writable } from "node:stream";
+import { S3Client } from "@aws-sdk/client-s3";
+import type { MongoClient } from "mongodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
+import type { Server } from "#core/entities.ts";
+import { runBackup } from "#engine/backup.ts";
+import { createLogger } from "#functions/logger.ts";
+import {
+  awsWorld,
+  type EngineWorld,
+  localWorld,
+  processExposure,
+  queueBackup,
+  queueRestore,
+  registerServer,
+  runEntryPoint,
+  toolPath,
+  waitForChild,
+} from "#test/support/engine-harness.ts";
+import { adminMongoClient, awsClientConfig, mongoInfo, uniqueName } from "#test/support/env.ts";
+import { seedBulkDatabase, seedSampleDatabase } from "#test/support/sample-data.ts";
+import { freePort } from "#test/support/servers.ts";
+
+let mongo: MongoClient;
+const small = uniqueName("fail_small").replace("-", "_");
+const bulk = uniqueName("fail_bulk").replace("-", "_");
+
+beforeAll(async () => {
+  mongo = await adminMongoClient();
+  await seedSampleDatabase(mongo, small, 2_000);
+  await seedBulkDatabase(mongo, bulk, 12);
+});
+afterAll(async () => {
+  await mongo?.close();
+});
+
+async function databaseExists(name: string): Promise<boolean> {
+  const { databases } = await mongo.db("admin").command({ listDatabases: 1, nameOnly: true });
+  return (databases as Array<{ name: string }>).some((d) => d.name === name);
+}
+
+describe.each([
+  ["AWS adapters", awsWorld],
+  ["local adapters", localWorld],
+])("failures through %s", (_name, makeWorld) => {
+  let world: EngineWorld;
+  let server: Server;
+  const password = () => mongoInfo().password;
+
+  beforeAll(async () => {
+    world = await makeWorld();
+    server = await registerServer(world);
+  });
+
+  async function expectFailedBackup(serverUsed: Server, database: string, reason: RegExp) {
+    const queued = await queueBackup(world, serverUsed, database);
+    const exit = await runEntryPoint(world, "backup", queued.id).result;
+    expect(exit.code, exit.output).toBe(1);
+    const record = await world.store.backups.get(queued.id);
+    expect(record?.status).toBe("failed");
+    expect(record?.error).toMatch(reason);
+    expect(record?.blob_key).toBeNull();
+    expect(record?.finished_at).not.toBeNull();
+    expect(await world.leftovers(`backups/${serverUsed.id}/`)).toEqual({ objects: [], uploads: [] });
+    return { record: record!, output: exit.output };
+  }
+
+  it("wrong password: authentication failed, and the password is nowhere", async () => {
+    const wrong = `Wr0ng-${uniqueName("pw")}`;
+    const badServer = await registerServer(world, { name: "wrong password" }, wrong);
+    const { record, output } = await expectFailedBackup(
+      badServer,
+      small,
+      /^mongodump exited with code 1: authentication failed/,
+    );
+    for (const secret of [wrong, password()]) {
+      expect(JSON.stringify(record)).not.toContain(secret);
+      expect(output).not.toContain(secret);
+    }
+  });
+
+  it("unreachable host: server unreachable", async () => {
+    const closed = await freePort();
+    const badServer = await registerServer(world, { name: "nobody home", port: closed });
+    await expectFailedBackup(badServer, small, /server unreachable/);
+  });
+
+  it("unknown database: not found, and no empty archive is kept", async () => {
+    await expectFailedBackup(server, "no_such_database", /database "no_such_database" not found/);
+  });
+
+  it("keeps the password out of the tool's command line and environment, and fails when the tool is killed", async () => {
+    const queued = await queueBackup(world, server, bulk);
+    const run = runEntryPoint(world, "backup", queued.id);
+    const pid = await waitForChild(run.child.pid!, "mongodump");
+    const seen = processExposure(pid);
+    expect(seen.cmdline).toMatch(/mongodump --config=\S+ --db=\S+ --archive --serverSelectionTimeout=3 $/);
+    expect(seen.cmdline).not.toContain(password());
+    expect(seen.environ).not.toContain(password());
+    expect(seen.environ).not.toContain("AWS_SECRET_ACCESS_KEY");
+    process.kill(pid, "SIGKILL");
+
+    const exit = await run.result;
+    expect(exit.code, exit.output).toBe(1);
+    const record = await world.store.backups.get(queued.id);
+    expect(record).toMatchObject({
+      status: "failed",
+      error: "mongodump was killed by SIGKILL",
+      blob_key: null,
+    });
+    expect(await world.leftovers(`backups/${server.id}/`)).toEqual({ objects: [], uploads: [] });
+  });
+
+  it("SIGTERM to the task (ECS stopping it): failed, tool stopped, nothing left", async () => {
+    const queued = await queueBackup(world, server, bulk);
+    const run = runEntryPoint(world, "backup", queued.id);
+    const pid = await waitForChild(run.child.pid!, "mongodump");
+    run.child.kill("SIGTERM");
+    const exit = await run.result;
+    expect(exit.code, exit.output).toBe(1);
+    expect(await world.store.backups.get(queued.id)).toMatchObject({
+      status: "failed",
+      error: "task stopped by SIGTERM before the job finished",
+    });
+    expect(processExposure(pid).cmdline).toBe("");
+    expect(await world.leftovers(`backups/${server.id}/`)).toEqual({ objects: [], uploads: [] });
+  });
+
+  it("a tampered archive fails its restore and leaves the target untouched", async () => {
+    const queued = await queueBackup(world, server, small);
+    expect((await runEntryPoint(world, "backup", queued.id).result).code).toBe(0);
+    const backup = (await world.store.backups.get(queued.id))!;
+    const { body } = await world.blobs.download(backup.blob_key!);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff; // one flipped byte, same size
+    const { Readable } = await import("node:stream");
+    await world.blobs.upload(backup.blob_key!, Readable.from([bytes]));
+
+    const target = `${small}_tampered_${world.kind}`;
+    const restore = await queueRestore(world, backup, { server, database: target, drop: true });
+    const exit = await runEntryPoint(world, "restore", restore.id).result;
+    expect(exit.code, exit.output).toBe(1);
+    const record = await world.store.restores.get(restore.id);
+    expect(record?.status).toBe("failed");
+    expect(record?.error).toMatch(/integrity check .* nothing was restored/);
+    expect(await databaseExists(target)).toBe(false);
+  });
+
+  it("a restore with a wrong target password fails with the reason and writes nothing", async () => {
+    const queued = await queueBackup(world, server, small);
+    expect((await runEntryPoint(world, "backup", queued.id).result).code).toBe(0);
+    const backup = (await world.store.backups.get(queued.id))!;
+    const wrongTarget = await registerServer(world, { name: "wrong target" }, "not-it");
+    const target = `${small}_denied_${world.kind}`;
+    const restore = await queueRestore(world, backup, { server: wrongTarget, database: target });
+    const exit = await runEntryPoint(world, "restore", restore.id).result;
+    expect(exit.code, exit.output).toBe(1);
+    expect((await world.store.restores.get(restore.id))?.error).toMatch(
+      /^mongorestore exited with code 1: authentication failed/,
+    );
+    expect(await databaseExists(target)).toBe(false);
+  });
+
+  it("refuses to claim a job that is not queued, changing nothing", async () => {
+    const queued = await queueBackup(world, server, small);
+    await world.store.backups.transition(queued.id, "cancelled");
+    const exit = await runEntryPoint(world, "backup", queued.id).result;
+    expect(exit.code).toBe(2);
+    expect((await world.store.backups.get(queued.id))?.status).toBe("cancelled");
+  });
+});
+
+describe("S3 failing mid-stream", () => {
+  it("aborts the multipart upload and records the failure", async () => {
+    const world = await awsWorld();
+    const server = await registerServer(world);
+    // moto cannot be told to fail one request, so the SDK client fails the second part on its way out.
+    const s3 = new S3Client(awsClientConfig());
+    let parts = 0;
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "UploadPartCommand" && ++parts === 2) {
+          throw new Error("injected: connection reset by peer");
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "failSecondPart" },
+    );
+    let logs = "";
+    const log = createLogger("test", {
+      destination: new Writable({
+        write(chunk, _e, cb) {
+          logs += chunk.toString();
+          cb();
+        },
+      }),
+    });
+    const queued = await queueBackup(world, server, bulk, "none");
+    const record = await runBackup(
+      {
+        store: world.store,
+        secrets: world.secrets,
+        blobs: new S3BlobStore({ client: s3, bucket: world.bucket!, partSizeBytes: 5 * 1024 * 1024 }),
+        tools: { mongodump: toolPath("mongodump"), mongorestore: toolPath("mongorestore") },
+        log,
+        serverSelectionTimeoutSeconds: 3,
+        runnerRef: "test",
+      },
+      queued.id,
+      new AbortController().signal,
+    );
+    expect(parts).toBeGreaterThanOrEqual(2);
+    expect(record.status).toBe("failed");
+    expect(record.error).toMatch(/^upload of the archive failed: .*injected: connection reset by peer/);
+    expect(await world.leftovers(`backups/${server.id}/`)).toEqual({ objects: [], uploads: [] });
+    expect(logs).not.toContain(mongoInfo().password);
+  });
+});
