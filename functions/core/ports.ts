@@ -58,7 +58,8 @@ export interface JobStore<T extends { id: string; status: JobStatus }, F> extend
   transition(id: string, to: JobStatus, patch?: Partial<Omit<T, "id" | "status">>): Promise<T>;
 }
 
-export type ServerFilter = {};
+/** Servers are few; they are listed whole. */
+export type ServerFilter = Record<string, never>;
 export interface DatabaseFilter {
   server_id?: string | undefined;
   /** With server_id: the one database of that name on that server. */
