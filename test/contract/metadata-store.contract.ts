@@ -7,7 +7,14 @@ import { AuditEntry, Backup, ManagedDatabase, Restore, Schedule, Server } from "
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import { newId, nowIso } from "#core/ids.ts";
 import type { EntityStore, MetadataStore, Page, PageRequest } from "#core/ports.ts";
-import { makeAudit, makeBackup, makeDatabase, makeRestore, makeSchedule, makeServer } from "./fixtures.ts";
+import {
+  makeAudit,
+  makeBackup,
+  makeDatabase,
+  makeRestore,
+  makeSchedule,
+  makeServer,
+} from "#test/support/fixtures.ts";
 
 type ErrorClass<E> = abstract new (...args: never[]) => E;
 

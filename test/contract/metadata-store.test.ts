@@ -10,7 +10,7 @@ import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamo
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import { newId } from "#core/ids.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
-import { makeBackup, makeDatabase, makeRestore, makeServer } from "./fixtures.ts";
+import { makeBackup, makeDatabase, makeRestore, makeServer } from "#test/support/fixtures.ts";
 import { metadataStoreContract } from "./metadata-store.contract.ts";
 
 const tableName = uniqueName("meta");

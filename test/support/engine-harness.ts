@@ -16,9 +16,9 @@ import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-
 import { FileBlobStore, listPartials } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import type { Backup, Compression, Restore, Server } from "#core/entities.ts";
-import { newId, nowIso } from "#core/ids.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { awsClientConfig, uniqueName } from "./env.ts";
+import { makeBackup, makeRestore, makeServer } from "./fixtures.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 const MiB = 1024 * 1024;
@@ -123,23 +123,15 @@ export async function registerServer(
   password: string = inject("mongo").password,
 ): Promise<Server> {
   const m = inject("mongo");
-  const server: Server = {
-    id: newId(),
+  const server = makeServer({
     name: "test ferretdb",
     host: m.host,
     port: m.port,
     username: m.username,
-    auth_source: "admin",
     tls: false,
-    replica_set: null,
     options: {},
-    connection_string: null,
-    has_password: true,
-    last_test: null,
-    created_at: nowIso(),
-    updated_at: nowIso(),
     ...overrides,
-  };
+  });
   await world.store.servers.create(server);
   await world.secrets.put(server.id, password);
   return server;
@@ -151,30 +143,7 @@ export async function queueBackup(
   database: string,
   compression: Compression = "gzip",
 ): Promise<Backup> {
-  return await world.store.backups.create({
-    id: newId(),
-    server_id: server.id,
-    database,
-    name: null,
-    notes: null,
-    status: "queued",
-    trigger: "manual",
-    schedule_id: null,
-    created_by: "test",
-    created_at: nowIso(),
-    started_at: null,
-    finished_at: null,
-    duration_ms: null,
-    blob_key: null,
-    size_bytes: null,
-    sha256: null,
-    compression,
-    tool_version: null,
-    collections: null,
-    error: null,
-    expires_at: null,
-    runner_ref: null,
-  });
+  return await world.store.backups.create(makeBackup({ server_id: server.id, database, compression }));
 }
 
 export async function queueRestore(
@@ -182,24 +151,17 @@ export async function queueRestore(
   backup: Backup,
   target: { server: Server; database: string; collections?: string[]; drop?: boolean },
 ): Promise<Restore> {
-  return await world.store.restores.create({
-    id: newId(),
-    backup_id: backup.id,
-    source_server_id: backup.server_id,
-    source_database: backup.database,
-    target_server_id: target.server.id,
-    target_database: target.database,
-    drop: target.drop ?? false,
-    collections: target.collections ?? null,
-    status: "queued",
-    created_by: "test",
-    created_at: nowIso(),
-    started_at: null,
-    finished_at: null,
-    duration_ms: null,
-    error: null,
-    runner_ref: null,
-  });
+  return await world.store.restores.create(
+    makeRestore({
+      backup_id: backup.id,
+      source_server_id: backup.server_id,
+      source_database: backup.database,
+      target_server_id: target.server.id,
+      target_database: target.database,
+      drop: target.drop ?? false,
+      collections: target.collections ?? null,
+    }),
+  );
 }
 
 export interface EntryRun {

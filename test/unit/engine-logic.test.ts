@@ -12,7 +12,7 @@ import {
   serverSelectionArgs,
 } from "#engine/mongo-tools.ts";
 import { restoreArgs } from "#engine/restore.ts";
-import { makeRestore, makeServer } from "#test/contract/fixtures.ts";
+import { makeRestore, makeServer } from "#test/support/fixtures.ts";
 
 describe("mongo tool output", () => {
   it("reads per-collection counts, including collection names with dots", () => {

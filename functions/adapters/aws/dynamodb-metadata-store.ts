@@ -73,6 +73,7 @@ import type {
   ServerFilter,
 } from "#core/ports.ts";
 import { assertTransition, statusesAllowedBefore } from "#core/state-machine.ts";
+import { applyPatch, checkLimit, decodeCursor, encodeCursor, isId, validate } from "../metadata-rules.ts";
 
 type Gsi = "gsi1" | "gsi2" | "gsi3" | "gsi4" | "gsi5";
 const GSIS: readonly Gsi[] = ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5"];
@@ -260,53 +261,6 @@ const FILTERED_BATCH = 100;
 
 const escapeKeyPart = (value: string) => value.replaceAll("%", "%25").replaceAll("#", "%23");
 
-function isId(id: unknown): id is string {
-  return typeof id === "string" && id.length >= 1 && id.length <= 64;
-}
-
-function checkLimit(limit: unknown): number {
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new ValidationError("limit", `must be an integer from 1 to 100, got ${String(limit)}`);
-  }
-  return limit;
-}
-
-function encodeCursor(entity: string, index: string, id: string): string {
-  return Buffer.from(JSON.stringify({ e: entity, x: index, id })).toString("base64url");
-}
-
-function decodeCursor(cursor: unknown, entity: string, index: string): string {
-  const invalid = () => new ValidationError("cursor", "is not a cursor returned by this list");
-  if (typeof cursor !== "string" || !/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch (error) {
-    throw new ValidationError("cursor", "is not a cursor returned by this list", { cause: error });
-  }
-  if (typeof parsed !== "object" || parsed === null) throw invalid();
-  const { e, x, id } = parsed as Record<string, unknown>;
-  if (e !== entity || x !== index || !isId(id)) throw invalid();
-  return id;
-}
-
-function validate<T>(schema: z.ZodType<T>, entity: string, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : entity;
-  throw new ValidationError(field, issue?.message ?? "invalid value", { cause: result.error });
-}
-
-function applyPatch<T extends { id: string }>(current: T, patch: object): Record<string, unknown> {
-  const next: Record<string, unknown> = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined) next[key] = value;
-  }
-  next.id = current.id;
-  return next;
-}
-
 function isItemTooLarge(error: unknown): boolean {
   return (
     error instanceof DynamoDBServiceException &&
@@ -370,7 +324,8 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
   async list(filter: F, page: PageRequest): Promise<Page<T>> {
     const limit = checkLimit(page.limit);
     const { gsi, partition, rest } = this.plan(filter);
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, this.spec.entity, gsi);
+    const after =
+      page.cursor === undefined ? undefined : decodeCursor(page.cursor, { e: this.spec.entity, x: gsi });
 
     const names: Record<string, string> = { "#pk": `${gsi}pk` };
     const values: Record<string, FilterValue> = { ":pk": partition };
@@ -412,7 +367,10 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
       startKey = out.LastEvaluatedKey;
     }
     const last = items.at(-1);
-    return { items, next_cursor: more && last ? encodeCursor(this.spec.entity, gsi, last.id) : null };
+    return {
+      items,
+      next_cursor: more && last ? encodeCursor({ e: this.spec.entity, x: gsi }, last.id) : null,
+    };
   }
 
   /**

@@ -8,6 +8,8 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { ValidationError } from "#core/errors.ts";
 import type { SecretStore } from "#core/ports.ts";
+import { withFileLock } from "./file-lock.ts";
+import { isErrno, syncDir } from "./fs-durable.ts";
 
 /** As in Secrets Manager names (no `/`), starting alphanumeric so no id is `__proto__`. */
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,127}$/;
@@ -35,10 +37,6 @@ export interface EncryptedFileSecretStoreOptions {
    * random key is written to it (0600). A key file open to group or others is refused.
    */
   keyFile?: string;
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }
 
 /** Decodes a base64 key; the messages never echo the key itself. */
@@ -91,36 +89,6 @@ async function writeAtomic(path: string, data: string, exclusive = false): Promi
   await syncDir(dir);
 }
 
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort: some file systems refuse fsync on a directory.
-  }
-}
-
-/** Serializes read-modify-write cycles on one store file within this process. */
-const locks = new Map<string, Promise<void>>();
-
-async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  const run = (locks.get(path) ?? Promise.resolve()).then(fn);
-  const tail = run.then(
-    () => {},
-    () => {},
-  );
-  locks.set(path, tail);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(path) === tail) locks.delete(path);
-  }
-}
-
 export class EncryptedFileSecretStore implements SecretStore {
   readonly #file: string;
   readonly #keyOption: string | undefined;
@@ -139,7 +107,7 @@ export class EncryptedFileSecretStore implements SecretStore {
   async put(serverId: string, password: string): Promise<void> {
     checkServerId(serverId);
     const key = await this.#getKey();
-    await withLock(this.#file, async () => {
+    await withFileLock(this.#file, async () => {
       const store = await this.#read();
       // Refuse to mix keys in one file: the key must open what is already there.
       const [otherId, other] = Object.entries(store.entries).find(([id]) => id !== serverId) ?? [];
@@ -159,7 +127,7 @@ export class EncryptedFileSecretStore implements SecretStore {
 
   async delete(serverId: string): Promise<void> {
     checkServerId(serverId);
-    await withLock(this.#file, async () => {
+    await withFileLock(this.#file, async () => {
       const store = await this.#read();
       if (!Object.hasOwn(store.entries, serverId)) return;
       delete store.entries[serverId];

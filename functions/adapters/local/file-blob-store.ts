@@ -8,12 +8,9 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import type { BlobInfo, BlobStore, DownloadOptions, UploadOptions } from "#core/ports.ts";
+import { isErrno, syncDir } from "./fs-durable.ts";
 
 const PARTIAL_SUFFIX = ".partial";
-
-function isErrno(error: unknown, ...codes: string[]): boolean {
-  return error instanceof Error && codes.includes((error as NodeJS.ErrnoException).code ?? "");
-}
 
 /**
  * A version token that changes whenever the file is replaced: every upload renames a new inode into
@@ -139,20 +136,6 @@ export class FileBlobStore implements BlobStore {
       if (isErrno(error, "ENOENT", "ENOTDIR")) return;
       throw error;
     }
-  }
-}
-
-/** Makes a rename durable. Best effort: some file systems refuse fsync on a directory. */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // The rename itself has happened; only its durability across a power cut is in question.
   }
 }
 

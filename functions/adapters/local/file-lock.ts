@@ -3,6 +3,8 @@
 // so an in-process queue alone would let two processes overwrite each other's changes.
 // proper-lockfile takes an atomic mkdir lock beside the file, refreshed while held and considered
 // stale after `stale` ms, so a crashed process cannot block the store for long.
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import lockfile from "proper-lockfile";
 
 const queues = new Map<string, Promise<void>>();
@@ -25,6 +27,8 @@ async function inProcessQueue<R>(key: string, task: () => Promise<R>): Promise<R
 /** Runs `task` while holding the lock for `path` (the file need not exist yet). */
 export async function withFileLock<R>(path: string, task: () => Promise<R>): Promise<R> {
   return await inProcessQueue(path, async () => {
+    // The lock is a directory beside the file, so the file's directory must exist first.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const release = await lockfile.lock(path, {
       realpath: false,
       stale: 10_000,

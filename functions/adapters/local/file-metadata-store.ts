@@ -27,7 +27,17 @@ import type {
   ServerFilter,
 } from "#core/ports.ts";
 import { assertTransition } from "#core/state-machine.ts";
+import {
+  applyPatch,
+  checkLimit,
+  decodeCursor,
+  encodeCursor,
+  isId,
+  newestFirst,
+  validate,
+} from "../metadata-rules.ts";
 import { withFileLock } from "./file-lock.ts";
+import { syncDir } from "./fs-durable.ts";
 
 type FilterValue = string | boolean;
 
@@ -79,59 +89,6 @@ const specs = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Helpers (the same rules as the DynamoDB adapter).
-// ---------------------------------------------------------------------------------------------
-
-function isId(id: unknown): id is string {
-  return typeof id === "string" && id.length >= 1 && id.length <= 64;
-}
-
-function checkLimit(limit: unknown): number {
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new ValidationError("limit", `must be an integer from 1 to 100, got ${String(limit)}`);
-  }
-  return limit;
-}
-
-function encodeCursor(entity: string, id: string): string {
-  return Buffer.from(JSON.stringify({ e: entity, id })).toString("base64url");
-}
-
-function decodeCursor(cursor: unknown, entity: string): string {
-  const invalid = () => new ValidationError("cursor", "is not a cursor returned by this list");
-  if (typeof cursor !== "string" || !/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch (error) {
-    throw new ValidationError("cursor", "is not a cursor returned by this list", { cause: error });
-  }
-  if (typeof parsed !== "object" || parsed === null) throw invalid();
-  const { e, id } = parsed as Record<string, unknown>;
-  if (e !== entity || !isId(id)) throw invalid();
-  return id;
-}
-
-function validate<T>(schema: z.ZodType<T>, entity: string, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : entity;
-  throw new ValidationError(field, issue?.message ?? "invalid value", { cause: result.error });
-}
-
-function applyPatch<T extends { id: string }>(current: T, patch: object): Record<string, unknown> {
-  const next: Record<string, unknown> = { ...current };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined) next[key] = value;
-  }
-  next.id = current.id;
-  return next;
-}
-
-const newestFirst = (a: { id: string }, b: { id: string }) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-
-// ---------------------------------------------------------------------------------------------
 // The stores.
 // ---------------------------------------------------------------------------------------------
 
@@ -178,7 +135,7 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
   async list(filter: F, page: PageRequest): Promise<Page<T>> {
     const limit = checkLimit(page.limit);
     const given = this.filterValues(filter);
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, this.spec.entity);
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, { e: this.spec.entity });
     const fields = (item: T) => item as unknown as Record<string, unknown>;
     const matching = [...(await this.load()).values()]
       .filter((item) => after === undefined || item.id < after)
@@ -188,7 +145,7 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
     const last = items.at(-1);
     return {
       items,
-      next_cursor: matching.length > limit && last ? encodeCursor(this.spec.entity, last.id) : null,
+      next_cursor: matching.length > limit && last ? encodeCursor({ e: this.spec.entity }, last.id) : null,
     };
   }
 
@@ -253,12 +210,7 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
       await unlink(temp).catch(() => undefined);
       throw error;
     }
-    const dirHandle = await open(this.dir, "r");
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await syncDir(this.dir);
   }
 
   private filterValues(filter: F): Record<string, FilterValue> {

@@ -1,0 +1,60 @@
+// Rules both metadata store adapters apply the same way: id and page-size checks, validation of
+// written items, patch merging, newest-first order and opaque cursors. Shared so the DynamoDB and
+// file stores cannot drift apart (their contract suite checks the behaviour).
+import type { z } from "zod";
+import { ValidationError } from "#core/errors.ts";
+
+export function isId(id: unknown): id is string {
+  return typeof id === "string" && id.length >= 1 && id.length <= 64;
+}
+
+export function checkLimit(limit: unknown): number {
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new ValidationError("limit", `must be an integer from 1 to 100, got ${String(limit)}`);
+  }
+  return limit;
+}
+
+/** Parses `value` with the entity's schema; the error names the first bad field. */
+export function validate<T>(schema: z.ZodType<T>, entity: string, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : entity;
+  throw new ValidationError(field, issue?.message ?? "invalid value", { cause: result.error });
+}
+
+/** `current` with the defined fields of `patch`; the id never changes. */
+export function applyPatch<T extends { id: string }>(current: T, patch: object): Record<string, unknown> {
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined) next[key] = value;
+  }
+  next.id = current.id;
+  return next;
+}
+
+/** Ids are UUIDv7 (time-ordered): descending id is newest first. */
+export const newestFirst = (a: { id: string }, b: { id: string }) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** An opaque cursor: base64url JSON of `fields` plus the last returned id. */
+export function encodeCursor(fields: Record<string, string>, id: string): string {
+  return Buffer.from(JSON.stringify({ ...fields, id })).toString("base64url");
+}
+
+/** The last id of a cursor made by encodeCursor with the same `fields`; ValidationError otherwise. */
+export function decodeCursor(cursor: unknown, fields: Record<string, string>): string {
+  const invalid = (cause?: unknown) =>
+    new ValidationError("cursor", "is not a cursor returned by this list", cause ? { cause } : undefined);
+  if (typeof cursor !== "string" || !/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    throw invalid(error);
+  }
+  if (typeof parsed !== "object" || parsed === null) throw invalid();
+  const record = parsed as Record<string, unknown>;
+  if (!Object.entries(fields).every(([k, v]) => record[k] === v) || !isId(record.id)) throw invalid();
+  return record.id;
+}
