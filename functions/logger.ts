@@ -18,6 +18,17 @@ const credentialPaths = [
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactUris(value);
+  if (value instanceof Error) {
+    // Error fields are not enumerable: spell out what a reader needs, redacted like the rest.
+    const extra = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
+    return {
+      ...extra,
+      type: value.name,
+      message: redactUris(value.message),
+      ...(value.stack ? { stack: redactUris(value.stack) } : {}),
+      ...(value.cause !== undefined ? { cause: scrub(value.cause, depth + 1) } : {}),
+    };
+  }
   if (depth > 4 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
@@ -32,12 +43,16 @@ export function createLogger(
       name,
       level: options.level ?? process.env.MBM_LOG_LEVEL ?? "info",
       redact: { paths: credentialPaths, censor: "****" },
+      // Errors are turned into plain, redacted objects by `scrub`; pino's own serializer would
+      // then see a plain object and lose the type.
+      serializers: { err: (value: unknown) => value },
       formatters: { log: (object) => scrub(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
           method.apply(
             this,
-            args.map((a) => (typeof a === "string" ? redactUris(a) : a)) as Parameters<typeof method>,
+            // Scrubbed before pino sees them: given `{ err }` and no message, pino logs err.message raw.
+            args.map((a) => scrub(a)) as Parameters<typeof method>,
           );
         },
       },
