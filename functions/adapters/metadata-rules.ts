@@ -2,7 +2,8 @@
 // written items, patch merging, newest-first order and opaque cursors. Shared so the DynamoDB and
 // file stores cannot drift apart (their contract suite checks the behaviour).
 import type { z } from "zod";
-import { ValidationError } from "#core/errors.ts";
+import { JobStatus } from "#core/entities.ts";
+import { ConflictError, ValidationError } from "#core/errors.ts";
 
 export function isId(id: unknown): id is string {
   return typeof id === "string" && id.length >= 1 && id.length <= 64;
@@ -57,4 +58,17 @@ export function decodeCursor(cursor: unknown, fields: Record<string, string>): s
   const record = parsed as Record<string, unknown>;
   if (!Object.entries(fields).every(([k, v]) => record[k] === v) || !isId(record.id)) throw invalid();
   return record.id;
+}
+
+/** A job's status moves only through `transition`, never through `update`. */
+export function rejectStatusPatch(entity: string, id: string, patch: object): void {
+  if (Object.hasOwn(patch, "status")) {
+    throw new ConflictError(`${entity} ${id}: status changes only through a transition`);
+  }
+}
+
+/** The target of a transition, checked to be a status at all. */
+export function checkTargetStatus(to: unknown): JobStatus {
+  if (!JobStatus.safeParse(to).success) throw new ValidationError("status", `unknown status ${String(to)}`);
+  return to as JobStatus;
 }

@@ -57,7 +57,15 @@ import {
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { z } from "zod";
-import { AuditEntry, Backup, JobStatus, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
+import {
+  AuditEntry,
+  Backup,
+  type JobStatus,
+  ManagedDatabase,
+  Restore,
+  Schedule,
+  Server,
+} from "#core/entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import type {
   AuditFilter,
@@ -73,7 +81,16 @@ import type {
   ServerFilter,
 } from "#core/ports.ts";
 import { assertTransition, statusesAllowedBefore } from "#core/state-machine.ts";
-import { applyPatch, checkLimit, decodeCursor, encodeCursor, isId, validate } from "../metadata-rules.ts";
+import {
+  applyPatch,
+  checkLimit,
+  checkTargetStatus,
+  decodeCursor,
+  encodeCursor,
+  isId,
+  rejectStatusPatch,
+  validate,
+} from "../metadata-rules.ts";
 
 type Gsi = "gsi1" | "gsi2" | "gsi3" | "gsi4" | "gsi5";
 const GSIS: readonly Gsi[] = ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5"];
@@ -515,14 +532,12 @@ class DynamoDbJobStore<T extends { id: string; status: JobStatus }, F>
   implements JobStore<T, F>
 {
   override async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
-    if (Object.hasOwn(patch, "status")) {
-      throw new ConflictError(`${this.spec.entity} ${id}: status changes only through a transition`);
-    }
+    rejectStatusPatch(this.spec.entity, id, patch);
     return await super.update(id, patch);
   }
 
   async transition(id: string, to: JobStatus, patch: Partial<Omit<T, "id" | "status">> = {}): Promise<T> {
-    if (!JobStatus.safeParse(to).success) throw new ValidationError("status", `unknown status ${String(to)}`);
+    checkTargetStatus(to);
     const allowed = statusesAllowedBefore(to);
     return await this.rewrite(
       id,

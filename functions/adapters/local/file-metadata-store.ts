@@ -11,7 +11,15 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
-import { AuditEntry, Backup, JobStatus, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
+import {
+  AuditEntry,
+  Backup,
+  type JobStatus,
+  ManagedDatabase,
+  Restore,
+  Schedule,
+  Server,
+} from "#core/entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import type {
   AuditFilter,
@@ -30,10 +38,12 @@ import { assertTransition } from "#core/state-machine.ts";
 import {
   applyPatch,
   checkLimit,
+  checkTargetStatus,
   decodeCursor,
   encodeCursor,
   isId,
   newestFirst,
+  rejectStatusPatch,
   validate,
 } from "../metadata-rules.ts";
 import { withFileLock } from "./file-lock.ts";
@@ -239,14 +249,12 @@ class FileJobStore<T extends { id: string; status: JobStatus }, F>
   implements JobStore<T, F>
 {
   override async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
-    if (Object.hasOwn(patch, "status")) {
-      throw new ConflictError(`${this.spec.entity} ${id}: status changes only through a transition`);
-    }
+    rejectStatusPatch(this.spec.entity, id, patch);
     return await super.update(id, patch);
   }
 
   async transition(id: string, to: JobStatus, patch: Partial<Omit<T, "id" | "status">> = {}): Promise<T> {
-    if (!JobStatus.safeParse(to).success) throw new ValidationError("status", `unknown status ${String(to)}`);
+    checkTargetStatus(to);
     return await this.rewrite(id, (current) => {
       assertTransition(this.spec.entity, id, current.status, to);
       return { ...applyPatch(current, patch), status: to };
