@@ -18,6 +18,10 @@ const credentialPaths = [
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactUris(value);
+  if (value === null || typeof value !== "object") return value;
+  // Past this depth nothing is kept rather than something unredacted.
+  if (depth > 8) return "[nested too deep]";
+  if (value instanceof Date) return value.toISOString();
   if (value instanceof Error) {
     // Error fields are not enumerable: spell out what a reader needs, redacted like the rest.
     const extra = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
@@ -29,7 +33,6 @@ function scrub(value: unknown, depth = 0): unknown {
       ...(value.cause !== undefined ? { cause: scrub(value.cause, depth + 1) } : {}),
     };
   }
-  if (depth > 4 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
 }

@@ -119,7 +119,11 @@ export function stopTool(run: ToolRun, graceMs = 5_000): void {
 export function describeToolFailure(tool: string, exit: ToolExit): string {
   const failedLine = [...exit.stderrTail].reverse().find((line) => /\bFailed:|error/i.test(line));
   const detail = failedLine ? failedLine.replace(/^\S+\s+/, "").replace(/^Failed:\s*/, "") : "";
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const how = exit.signal
+    ? `was killed by ${exit.signal}`
+    : exit.code === null
+      ? "could not be started"
+      : `exited with code ${exit.code}`;
   // Unreachable first: its message quotes the URI, whose `authSource` would look like an auth error.
   const kind = /server selection|connection refused|no reachable servers|i\/o timeout|no such host/i.test(
     detail,

@@ -21,7 +21,6 @@ import {
   serverSelectionArgs,
   startTool,
   stopTool,
-  toolVersion,
 } from "./mongo-tools.ts";
 import { DigestTap, decompressor } from "./streams.ts";
 
@@ -91,7 +90,6 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     }
 
     // Pass 2: restore from the same object version.
-    await toolVersion(deps.tools.mongorestore);
     const second = await deps.blobs.download(backup.blob_key, { signal, ifMatch: first.info.etag });
     const tap = new DigestTap();
     let summary: { restored: number; failed: number } | undefined;

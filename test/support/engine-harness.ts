@@ -1,7 +1,7 @@
 // Builds the engine's world for a test: a metadata store, secret store and blob store (AWS adapters
 // on moto, or the local adapters in a temp dir), a server record for the test FerretDB with its
 // password in the secret store, and a way to run the real task entry point as a child process.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -42,7 +42,6 @@ export interface EngineWorld {
   env: Record<string, string>;
   /** Blob keys and in-progress uploads/partial files left in the blob store. */
   leftovers(prefix: string): Promise<{ objects: string[]; uploads: string[] }>;
-  s3?: S3Client;
   bucket?: string;
 }
 
@@ -82,7 +81,6 @@ export async function awsWorld(): Promise<EngineWorld> {
       AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
     },
     leftovers: (p) => listUploadsAndObjects(s3, bucket, p),
-    s3,
     bucket,
   };
 }
@@ -232,8 +230,4 @@ export function processExposure(pid: number): { cmdline: string; environ: string
     }
   };
   return { cmdline: read("cmdline"), environ: read("environ") };
-}
-
-export function ensureToolsBuilt(): void {
-  execFileSync(toolPath("mongodump"), ["--version"], { stdio: "ignore" });
 }

@@ -4,7 +4,7 @@
 // FerretDB v1 (our test server) does not support Decimal128 (it drops the connection on one) nor
 // arrays nested directly in arrays, so neither is in this data set; every other common BSON type is.
 // The engine streams archives as opaque bytes, so no type is special to it.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { Binary, BSON, Double, Int32, Long, type MongoClient, ObjectId } from "mongodb";
 
 export const sampleCollections = ["customers", "orders", "events", "blobs", "settings"] as const;
@@ -109,7 +109,6 @@ export function countDocuments(snapshot: DatabaseSnapshot): number {
 
 /** A database of incompressible binary documents, `mib` MiB in all: enough for multipart uploads. */
 export async function seedBulkDatabase(client: MongoClient, dbName: string, mib = 12): Promise<void> {
-  const { randomBytes } = await import("node:crypto");
   const docs = Array.from({ length: mib * 16 }, (_, i) => ({
     _id: i,
     data: new Binary(randomBytes(64 * 1024)),

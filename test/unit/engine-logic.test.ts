@@ -53,6 +53,12 @@ describe("mongo tool output", () => {
     expect(describeToolFailure("mongodump", { code: null, signal: "SIGKILL", stderrTail: [] })).toBe(
       "mongodump was killed by SIGKILL",
     );
+    const missing = {
+      code: null,
+      signal: null,
+      stderrTail: ["could not start /no/mongorestore: spawn ENOENT"],
+    };
+    expect(describeToolFailure("mongorestore", missing)).toMatch(/^mongorestore could not be started/);
   });
 
   it("bounds server selection with the tools' seconds flag unless the URI sets it", () => {
