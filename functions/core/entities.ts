@@ -64,6 +64,8 @@ export const ManagedDatabase = z.object({
   enabled: z.boolean(),
   size_on_disk: z.number().nonnegative().nullable(),
   discovered_at: IsoTime,
+  /** Set when a sync no longer finds the database on its server; cleared if it comes back. */
+  vanished_at: IsoTime.nullable().default(null),
   last_backup: BackupSummary.nullable(),
 });
 export type ManagedDatabase = z.infer<typeof ManagedDatabase>;
@@ -152,3 +154,30 @@ export const AuditEntry = z.object({
   details: z.record(z.string(), z.unknown()).nullable(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** Defaults that apply where a schedule or a request says nothing. One document, edited through the API. */
+export const Settings = z.object({
+  /** Days a manual backup is kept (a schedule's own retention_days wins for its backups). */
+  retention_days: z.number().int().min(1).max(36500),
+  /** The newest completed backups of each server/database pair that retention never deletes. */
+  keep_last: z.number().int().min(1).max(1000),
+  /** How many backups run at once: per server and overall. */
+  concurrency: z.object({
+    per_server: z.number().int().min(1).max(50),
+    total: z.number().int().min(1).max(500),
+  }),
+  /** Where failure notifications are POSTed as JSON (Slack-compatible `text`); null for none. */
+  webhook_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .nullable(),
+  updated_at: IsoTime,
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const defaultSettings: Omit<Settings, "updated_at"> = {
+  retention_days: 30,
+  keep_last: 3,
+  concurrency: { per_server: 2, total: 10 },
+  webhook_url: null,
+};

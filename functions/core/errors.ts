@@ -10,8 +10,9 @@ export class NotFoundError extends DomainError {
   override name = "NotFoundError";
   readonly entity: string;
   readonly id: string;
-  constructor(entity: string, id: string, options?: ErrorOptions) {
-    super(`${entity} ${id} not found`, options);
+  /** `hint` says what to do about it, e.g. "run a sync first". */
+  constructor(entity: string, id: string, options?: ErrorOptions & { hint?: string }) {
+    super(`${entity} ${id} not found${options?.hint ? `: ${options.hint}` : ""}`, options);
     this.entity = entity;
     this.id = id;
   }
@@ -26,8 +27,11 @@ export class ConflictError extends DomainError {
 export class ValidationError extends DomainError {
   override name = "ValidationError";
   readonly field: string;
+  /** The message without the field, for places that show the field apart. */
+  readonly reason: string;
   constructor(field: string, message: string, options?: ErrorOptions) {
     super(`${field}: ${message}`, options);
     this.field = field;
+    this.reason = message;
   }
 }

@@ -9,6 +9,7 @@ import type {
   Restore,
   Schedule,
   Server,
+  Settings,
 } from "./entities.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -87,6 +88,14 @@ export interface AuditFilter {
   target_id?: string | undefined;
 }
 
+/** The one settings document. */
+export interface SettingsStore {
+  /** Undefined until first saved (callers fall back to `defaultSettings`). */
+  get(): Promise<Settings | undefined>;
+  /** Replaces the document (validated like every write). */
+  put(settings: Settings): Promise<Settings>;
+}
+
 export interface MetadataStore {
   servers: EntityStore<Server, ServerFilter>;
   databases: EntityStore<ManagedDatabase, DatabaseFilter>;
@@ -95,6 +104,7 @@ export interface MetadataStore {
   restores: JobStore<Restore, RestoreFilter>;
   /** Append-only: update and delete are not part of an audit log. */
   audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
+  settings: SettingsStore;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,4 +178,56 @@ export interface Scheduler {
   upsert(schedule: Schedule): Promise<void>;
   /** Idempotent. */
   remove(scheduleId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mongo inspector: the API's connection test and database discovery (the MongoDB Node driver).
+// ---------------------------------------------------------------------------------------------
+
+/** How to reach a server: a password-free URI (core/mongo-uri.ts) and the password apart. */
+export interface MongoTarget {
+  uri: string;
+  password?: string | undefined;
+}
+
+/** Which way a connection failed, so the user knows what to fix. */
+export type ConnectionFailureKind = "authentication" | "unreachable" | "tls" | "timeout" | "other";
+
+export type ConnectionTestResult =
+  | { ok: true; server_version: string | null }
+  | { ok: false; kind: ConnectionFailureKind; message: string };
+
+export interface DiscoveredDatabase {
+  name: string;
+  size_on_disk: number | null;
+}
+
+/** A connection attempt that failed; `message` is already free of secrets. */
+export class ConnectionFailedError extends Error {
+  override name = "ConnectionFailedError";
+  readonly kind: ConnectionFailureKind;
+  constructor(kind: ConnectionFailureKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
+export interface MongoInspector {
+  /** Connects, authenticates and reads the server version. Never throws for a connection failure. */
+  test(target: MongoTarget): Promise<ConnectionTestResult>;
+  /** `listDatabases` without the system ones (admin, config, local). ConnectionFailedError on failure. */
+  listDatabases(target: MongoTarget): Promise<DiscoveredDatabase[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Download links: a short-lived URL to one archive (S3 presigned on AWS, a signed local route).
+// ---------------------------------------------------------------------------------------------
+
+export interface DownloadLink {
+  url: string;
+  expires_at: string;
+}
+
+export interface DownloadLinker {
+  link(blobKey: string, fileName: string): Promise<DownloadLink>;
 }

@@ -1,9 +1,10 @@
 // The metadata store contract: what every adapter of the MetadataStore port must do. Run against each
-// adapter by metadata-store.test.ts. One store serves the whole block, so each test scopes its lists
-// by fresh ids (a new server, backup or actor) or checks only membership of the items it made.
-import { beforeAll, describe, expect, it } from "vitest";
+// adapter by metadata-store.test.ts. One store serves the entity tests, so each scopes its lists by
+// fresh ids (a new server, backup or actor) or checks only membership of the items it made. The
+// settings tests each get fresh, empty data (there is one settings document per store).
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { AuditEntry, Backup, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
+import { AuditEntry, Backup, ManagedDatabase, Restore, Schedule, Server, Settings } from "#core/entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import { newId, nowIso } from "#core/ids.ts";
 import type { EntityStore, MetadataStore, Page, PageRequest } from "#core/ports.ts";
@@ -14,6 +15,7 @@ import {
   makeRestore,
   makeSchedule,
   makeServer,
+  makeSettings,
 } from "#test/support/fixtures.ts";
 
 type ErrorClass<E> = abstract new (...args: never[]) => E;
@@ -56,11 +58,22 @@ function expectShape(schema: z.ZodObject, item: unknown) {
   expect(schema.safeParse(item).success).toBe(true);
 }
 
-export function metadataStoreContract(name: string, makeStore: () => Promise<MetadataStore>) {
+/**
+ * Makes fresh, empty data for a store (a DynamoDB table, a data directory) and returns how to open a
+ * store on it; each call of the returned function is a separate store instance on the same data.
+ */
+export type FreshStoreData = () => Promise<() => MetadataStore>;
+
+/** `value` without `key`, to make an object that lacks a required field. */
+function without(value: object, key: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== key));
+}
+
+export function metadataStoreContract(name: string, freshData: FreshStoreData) {
   describe(`metadata store contract: ${name}`, () => {
     let store: MetadataStore;
     beforeAll(async () => {
-      store = await makeStore();
+      store = (await freshData())();
     });
 
     function crud<T extends { id: string }>(
@@ -592,6 +605,109 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Met
           notes: "annotated",
           name: "named",
         });
+      });
+    });
+
+    describe("settings", () => {
+      let open: () => MetadataStore;
+      beforeEach(async () => {
+        open = await freshData();
+      });
+
+      /** Invalid settings and the field each ValidationError must name. */
+      const invalid = (): [field: string, value: unknown][] => [
+        ["keep_last", makeSettings({ keep_last: 0 })],
+        ["webhook_url", makeSettings({ webhook_url: "ftp://x" })],
+        ["concurrency", without(makeSettings(), "concurrency")],
+        ["concurrency.per_server", makeSettings({ concurrency: { per_server: 0, total: 10 } })],
+        ["retention_days", makeSettings({ retention_days: 2.5 })],
+        ["updated_at", makeSettings({ updated_at: "yesterday" })],
+      ];
+
+      it("is undefined until first saved", async () => {
+        const s = open();
+        expect(await s.settings.get()).toBeUndefined();
+        expect(await open().settings.get()).toBeUndefined();
+      });
+
+      it("round-trips a put: exactly the settings' fields, nested and null ones included", async () => {
+        const s = open();
+        const settings = makeSettings({
+          retention_days: 90,
+          keep_last: 5,
+          concurrency: { per_server: 1, total: 4 },
+          webhook_url: "https://hooks.example.com/services/T000/B000",
+        });
+        expect(await s.settings.put(settings)).toEqual(settings);
+        const got = await s.settings.get();
+        expect(got).toEqual(settings);
+        expectShape(Settings, got);
+
+        const defaults = makeSettings();
+        expect(defaults.webhook_url).toBeNull();
+        await s.settings.put(defaults);
+        expect(await s.settings.get()).toEqual(defaults);
+      });
+
+      it("replaces the whole document on a second put", async () => {
+        const s = open();
+        await s.settings.put(
+          makeSettings({ keep_last: 9, webhook_url: "https://hooks.example.com/a", retention_days: 7 }),
+        );
+        const second = makeSettings({ concurrency: { per_server: 3, total: 30 } });
+        expect(await s.settings.put(second)).toEqual(second);
+        const got = await s.settings.get();
+        expect(got).toEqual(second);
+        expectShape(Settings, got);
+      });
+
+      it("keeps only the settings' fields of what it is given", async () => {
+        const s = open();
+        const settings = makeSettings();
+        const extra = { ...settings, pk: "SERVER#x", items: [], surprise: 1 } as Settings;
+        expect(await s.settings.put(extra)).toEqual(settings);
+        const got = await s.settings.get();
+        expect(got).toEqual(settings);
+        expectShape(Settings, got);
+      });
+
+      it("rejects invalid settings with a ValidationError naming the field, changing nothing", async () => {
+        const s = open();
+        for (const [field, value] of invalid()) {
+          const error = await rejection(s.settings.put(value as Settings), ValidationError);
+          expect(error.field).toBe(field);
+          expect(await s.settings.get()).toBeUndefined();
+        }
+        const saved = await s.settings.put(makeSettings({ keep_last: 4 }));
+        for (const [field, value] of invalid()) {
+          const error = await rejection(s.settings.put(value as Settings), ValidationError);
+          expect(error.field).toBe(field);
+          expect(await s.settings.get()).toEqual(saved);
+        }
+        await rejection(s.settings.put(null as unknown as Settings), ValidationError);
+        expect(await s.settings.get()).toEqual(saved);
+      });
+
+      it("is seen by a second store instance on the same data", async () => {
+        const one = open();
+        const two = open();
+        const first = await one.settings.put(makeSettings({ keep_last: 6 }));
+        expect(await two.settings.get()).toEqual(first);
+        const second = await two.settings.put(makeSettings({ webhook_url: "http://hooks.internal/x" }));
+        expect(await one.settings.get()).toEqual(second);
+        expect(await open().settings.get()).toEqual(second);
+      });
+
+      it("keeps one whole document when puts race", async () => {
+        const one = open();
+        const two = open();
+        const puts = Array.from({ length: 10 }, (_, i) =>
+          makeSettings({ keep_last: i + 1, concurrency: { per_server: i + 1, total: 50 + i } }),
+        );
+        await Promise.all(puts.map((settings, i) => (i % 2 ? one : two).settings.put(settings)));
+        const got = await one.settings.get();
+        expect(puts).toContainEqual(got);
+        expect(await two.settings.get()).toEqual(got);
       });
     });
   });

@@ -8,9 +8,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { Settings } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
-import { makeBackup, makeDatabase, makeRestore, makeServer } from "#test/support/fixtures.ts";
+import { makeBackup, makeDatabase, makeRestore, makeServer, makeSettings } from "#test/support/fixtures.ts";
 import { metadataStoreContract } from "./metadata-store.contract.ts";
 
 const tableName = uniqueName("meta");
@@ -32,8 +33,15 @@ afterAll(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-metadataStoreContract("DynamoDB", async () => new DynamoDbMetadataStore({ client: dynamo, tableName }));
-metadataStoreContract("file", async () => new FileMetadataStore({ dir: join(await tempDir(), "data") }));
+metadataStoreContract("DynamoDB", async () => {
+  const table = uniqueName("meta");
+  await createMetadataTable(dynamo, table);
+  return () => new DynamoDbMetadataStore({ client: dynamo, tableName: table });
+});
+metadataStoreContract("file", async () => {
+  const dir = join(await tempDir(), "data");
+  return () => new FileMetadataStore({ dir });
+});
 
 describe("DynamoDbMetadataStore", () => {
   it("answers every list path with Query only, never Scan", async () => {
@@ -103,11 +111,17 @@ describe("DynamoDbMetadataStore", () => {
 
 describe("FileMetadataStore", () => {
   it("creates its directory with mode 0700 and files with mode 0600", async () => {
+    const fresh = join(await tempDir(), "settings-first", "data");
+    await new FileMetadataStore({ dir: fresh }).settings.put(makeSettings());
+    expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+
     const dir = join(await tempDir(), "nested", "data");
     const store = new FileMetadataStore({ dir });
     await store.servers.create(makeServer());
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(dir, "servers.json"))).mode & 0o777).toBe(0o600);
+    await store.settings.put(makeSettings());
+    expect((await stat(join(dir, "settings.json"))).mode & 0o777).toBe(0o600);
   });
 
   it("leaves valid JSON and no temp files after every write, sequential or concurrent", async () => {
@@ -118,7 +132,8 @@ describe("FileMetadataStore", () => {
       expect(files.every((file) => file.endsWith(".json") && !file.startsWith("."))).toBe(true);
       for (const file of files) {
         const data = JSON.parse(await readFile(join(dir, file), "utf8")) as { items: unknown[] };
-        expect(Array.isArray(data.items)).toBe(true);
+        if (file === "settings.json") expect(Settings.safeParse(data).success).toBe(true);
+        else expect(Array.isArray(data.items)).toBe(true);
       }
     };
     const backup = await store.backups.create(makeBackup());
@@ -131,6 +146,12 @@ describe("FileMetadataStore", () => {
     await check();
     await Promise.all(Array.from({ length: 20 }, () => store.backups.create(makeBackup())));
     await Promise.all(Array.from({ length: 10 }, () => store.servers.create(makeServer())));
+    await check();
+    await store.settings.put(makeSettings());
+    await check();
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.settings.put(makeSettings({ keep_last: i + 1 }))),
+    );
     await check();
     const data = JSON.parse(await readFile(join(dir, "backups.json"), "utf8")) as { items: unknown[] };
     expect(data.items).toHaveLength(20);

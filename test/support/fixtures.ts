@@ -1,5 +1,15 @@
-// Valid entities for the metadata store contract, each with a fresh UUIDv7 id; override what a test needs.
-import type { AuditEntry, Backup, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
+// Valid entities for the metadata store contract, each with a fresh UUIDv7 id (settings: the defaults,
+// updated now); override what a test needs.
+import {
+  type AuditEntry,
+  type Backup,
+  defaultSettings,
+  type ManagedDatabase,
+  type Restore,
+  type Schedule,
+  type Server,
+  type Settings,
+} from "#core/entities.ts";
 import { newId, nowIso } from "#core/ids.ts";
 
 export function makeServer(overrides: Partial<Server> = {}): Server {
@@ -31,6 +41,7 @@ export function makeDatabase(overrides: Partial<ManagedDatabase> = {}): ManagedD
     enabled: true,
     size_on_disk: 4096,
     discovered_at: nowIso(),
+    vanished_at: null,
     last_backup: null,
     ...overrides,
   };
@@ -116,6 +127,15 @@ export function makeAudit(overrides: Partial<AuditEntry> = {}): AuditEntry {
     target_id: newId(),
     outcome: "success",
     details: { name: "primary" },
+    ...overrides,
+  };
+}
+
+export function makeSettings(overrides: Partial<Settings> = {}): Settings {
+  return {
+    ...defaultSettings,
+    concurrency: { ...defaultSettings.concurrency },
+    updated_at: nowIso(),
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@
 //
 // Table design: one table (`metadataTableDefinition`), every entity kind in it.
 //   pk = "<KIND>#<id>", sk = "<KIND>"   KIND: SERVER DATABASE BACKUP SCHEDULE RESTORE AUDIT
+//   pk = sk = "SETTINGS"                the one settings document: no index keys, so no list sees it
 //   gsi1..gsi5 are generic: partition gsiNpk = "<KIND>[#<LABEL>#<value>]...", sort gsiNsk = id, projection
 //   ALL. Ids are UUIDv7, so a Query with ScanIndexForward=false is newest first. Index keys are derived
 //   from the entity on every write (a status change moves a backup to another status partition); a null
@@ -38,6 +39,8 @@
 //
 // Writes: create is conditional on attribute_not_exists(pk); update and transition read the item and
 // put the new one conditional on the internal version `_v` (and, for a transition, on the status).
+// Settings are replaced whole by a plain Put (no read-modify-write, so no `_v`; the last put wins)
+// and read with a consistent Get.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -65,6 +68,7 @@ import {
   Restore,
   Schedule,
   Server,
+  Settings,
 } from "#core/entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import type {
@@ -79,6 +83,7 @@ import type {
   RestoreFilter,
   ScheduleFilter,
   ServerFilter,
+  SettingsStore,
 } from "#core/ports.ts";
 import { assertTransition, statusesAllowedBefore } from "#core/state-machine.ts";
 import {
@@ -527,6 +532,38 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
   }
 }
 
+/** The one settings document, a single item outside every index. */
+class DynamoDbSettingsStore implements SettingsStore {
+  private static readonly key = { pk: "SETTINGS", sk: "SETTINGS" } as const;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(doc: DynamoDBDocumentClient, tableName: string) {
+    this.doc = doc;
+    this.tableName = tableName;
+  }
+
+  async get(): Promise<Settings | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: DynamoDbSettingsStore.key, ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const settings: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(out.Item)) {
+      if (!INTERNAL.has(key)) settings[key] = value;
+    }
+    return settings as Settings;
+  }
+
+  async put(settings: Settings): Promise<Settings> {
+    const valid = validate(Settings, "settings", settings);
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...valid, ...DynamoDbSettingsStore.key } }),
+    );
+    return valid;
+  }
+}
+
 class DynamoDbJobStore<T extends { id: string; status: JobStatus }, F>
   extends DynamoDbEntityStore<T, F>
   implements JobStore<T, F>
@@ -557,6 +594,7 @@ export class DynamoDbMetadataStore implements MetadataStore {
   readonly schedules: EntityStore<Schedule, ScheduleFilter>;
   readonly restores: JobStore<Restore, RestoreFilter>;
   readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
+  readonly settings: SettingsStore;
 
   constructor({ client, tableName }: { client?: DynamoDBClient; tableName: string }) {
     const doc = DynamoDBDocumentClient.from(client ?? new DynamoDBClient({}), {
@@ -574,5 +612,6 @@ export class DynamoDbMetadataStore implements MetadataStore {
       get: (id) => audit.get(id),
       list: (filter, page) => audit.list(filter, page),
     };
+    this.settings = new DynamoDbSettingsStore(doc, tableName);
   }
 }

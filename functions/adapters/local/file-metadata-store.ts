@@ -1,5 +1,6 @@
 // File-backed metadata store for local mode: one JSON file per collection (servers.json,
-// backups.json, ...) in a data directory, each `{ "items": [...] }` newest first.
+// backups.json, ...) in a data directory, each `{ "items": [...] }` newest first, and settings.json
+// holding the one settings document (absent until first saved).
 //
 // Every write replaces the file atomically (temp file in the same directory, fsync, rename, fsync of the
 // directory), so a reader sees the old or the new file, never a torn one. Mutations of a collection
@@ -19,6 +20,7 @@ import {
   Restore,
   Schedule,
   Server,
+  Settings,
 } from "#core/entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import type {
@@ -33,6 +35,7 @@ import type {
   RestoreFilter,
   ScheduleFilter,
   ServerFilter,
+  SettingsStore,
 } from "#core/ports.ts";
 import { assertTransition } from "#core/state-machine.ts";
 import {
@@ -47,7 +50,7 @@ import {
   validate,
 } from "../metadata-rules.ts";
 import { withFileLock } from "./file-lock.ts";
-import { syncDir } from "./fs-durable.ts";
+import { isErrno, syncDir } from "./fs-durable.ts";
 
 type FilterValue = string | boolean;
 
@@ -101,6 +104,45 @@ const specs = {
 // ---------------------------------------------------------------------------------------------
 // The stores.
 // ---------------------------------------------------------------------------------------------
+
+/** The parsed JSON of a metadata file; undefined when the file does not exist. */
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`metadata file ${path} is not valid JSON`, { cause: error });
+  }
+}
+
+/**
+ * Replaces `dir/file` with `data` as JSON: a 0600 temp file in the same directory, fsync, rename over
+ * the file, fsync of the directory. Readers see the old file or the new one, never a torn one.
+ */
+async function writeJsonAtomically(dir: string, file: string, data: unknown): Promise<void> {
+  const text = `${JSON.stringify(data, null, 2)}\n`;
+  const temp = join(dir, `.${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx", 0o600);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, join(dir, file));
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDir(dir);
+}
 
 class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> {
   protected readonly spec: CollectionSpec<T>;
@@ -186,41 +228,15 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
   }
 
   private async load(): Promise<Map<string, T>> {
-    let text: string;
-    try {
-      text = await readFile(this.path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
-      throw error;
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`metadata file ${this.path} is not valid JSON`, { cause: error });
-    }
+    const data = await readJson(this.path);
+    if (data === undefined) return new Map();
     const items = (data as { items?: unknown } | null)?.items;
     if (!Array.isArray(items)) throw new Error(`metadata file ${this.path} has no items array`);
     return new Map((items as T[]).map((item) => [item.id, item]));
   }
 
   private async save(items: Map<string, T>): Promise<void> {
-    const text = `${JSON.stringify({ items: [...items.values()].sort(newestFirst) }, null, 2)}\n`;
-    const temp = join(this.dir, `.${this.spec.file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-    try {
-      const handle = await open(temp, "wx", 0o600);
-      try {
-        await handle.writeFile(text, "utf8");
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await syncDir(this.dir);
+    await writeJsonAtomically(this.dir, this.spec.file, { items: [...items.values()].sort(newestFirst) });
   }
 
   private filterValues(filter: F): Record<string, FilterValue> {
@@ -241,6 +257,37 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
       }
     }
     return given;
+  }
+}
+
+/** The one settings document, in settings.json. */
+class FileSettingsStore implements SettingsStore {
+  private static readonly file = "settings.json";
+  private readonly dir: string;
+  private readonly path: string;
+  private readonly ready: () => Promise<void>;
+
+  constructor(dir: string, ready: () => Promise<void>) {
+    this.dir = dir;
+    this.path = join(dir, FileSettingsStore.file);
+    this.ready = ready;
+  }
+
+  async get(): Promise<Settings | undefined> {
+    const data = await readJson(this.path);
+    if (data === undefined) return undefined;
+    if (typeof data !== "object" || data === null || Array.isArray(data)) {
+      throw new Error(`metadata file ${this.path} does not hold a settings object`);
+    }
+    return data as Settings;
+  }
+
+  async put(settings: Settings): Promise<Settings> {
+    const valid = validate(Settings, "settings", settings);
+    await this.ready();
+    // Under the file's lock like every collection write, so writers in several processes take turns.
+    await withFileLock(this.path, () => writeJsonAtomically(this.dir, FileSettingsStore.file, valid));
+    return valid;
   }
 }
 
@@ -269,6 +316,7 @@ export class FileMetadataStore implements MetadataStore {
   readonly schedules: EntityStore<Schedule, ScheduleFilter>;
   readonly restores: JobStore<Restore, RestoreFilter>;
   readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
+  readonly settings: SettingsStore;
 
   constructor({ dir }: { dir: string }) {
     const root = resolve(dir);
@@ -295,5 +343,6 @@ export class FileMetadataStore implements MetadataStore {
       get: (id) => audit.get(id),
       list: (filter, page) => audit.list(filter, page),
     };
+    this.settings = new FileSettingsStore(root, ready);
   }
 }
