@@ -8,12 +8,13 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
 import { DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
+import { S3PresignedDownloads } from "#adapters/aws/s3-presigned-downloads.ts";
 import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-store.ts";
 import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 
-import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import type { BlobStore, DownloadLinker, MetadataStore, SecretStore } from "#core/ports.ts";
 
 const MiB = 1024 * 1024;
 
@@ -49,6 +50,8 @@ export interface Adapters {
   store: MetadataStore;
   secrets: SecretStore;
   blobs: BlobStore;
+  /** Presigned links on AWS; local mode's server makes its own (it knows its address). */
+  downloads?: DownloadLinker;
 }
 
 /** Parses the environment; the error names each bad variable (values are not echoed). */
@@ -78,6 +81,7 @@ export function buildAdapters(config: EngineEnv): Adapters {
         partSizeBytes: config.MBM_S3_PART_SIZE_MIB * MiB,
         ...(config.MBM_KMS_KEY_ID ? { sse: { kmsKeyId: config.MBM_KMS_KEY_ID } } : {}),
       }),
+      downloads: new S3PresignedDownloads({ client: s3, bucket: config.MBM_BUCKET }),
     };
   }
   const dir = config.MBM_DATA_DIR;
