@@ -1,0 +1,206 @@
+// Backups: fan-out trigger, annotate, cancel, delete and download. A backup is created queued and
+// handed to the job runner; the engine (task-image) moves it on from there.
+import type { Backup, Compression, ManagedDatabase } from "../entities.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { newId, nowIso } from "../ids.ts";
+import type { TriggerBackupInput } from "../inputs.ts";
+import type { DownloadLink, DownloadLinker } from "../ports.ts";
+import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
+import { startJob } from "./jobs.ts";
+import { getServer } from "./servers.ts";
+import { currentSettings } from "./settings.ts";
+
+export const defaultCompression: Compression = "gzip";
+
+export async function getBackup(deps: Pick<CoreDeps, "store">, id: string): Promise<Backup> {
+  const backup = await deps.store.backups.get(id);
+  if (!backup) throw new NotFoundError("backup", id);
+  return backup;
+}
+
+/**
+ * The databases a fan-out covers: `{}` every enabled database on every server, `server_id` that
+ * server's enabled ones, `server_id + database` that one (asked for by name, so even if disabled).
+ * Databases a sync found missing are left out of the wider scopes.
+ */
+export async function fanOutScope(
+  deps: Pick<CoreDeps, "store">,
+  scope: { server_id?: string | null | undefined; database?: string | null | undefined },
+): Promise<ManagedDatabase[]> {
+  if (scope.server_id && scope.database) {
+    const page = await deps.store.databases.list(
+      { server_id: scope.server_id, name: scope.database },
+      { limit: 1 },
+    );
+    const [db] = page.items;
+    if (!db) {
+      throw new NotFoundError(
+        "database",
+        `${scope.database} on server ${scope.server_id} (run a sync first?)`,
+      );
+    }
+    return [db];
+  }
+  const filter = scope.server_id ? { server_id: scope.server_id, enabled: true } : { enabled: true };
+  const databases = await listAll((f, p) => deps.store.databases.list(f, p), filter);
+  return databases.filter((d) => !d.vanished_at);
+}
+
+export interface NewBackup {
+  database: ManagedDatabase;
+  trigger: Backup["trigger"];
+  schedule_id: string | null;
+  created_by: string;
+  name?: string | null | undefined;
+  notes?: string | null | undefined;
+  compression?: Compression | undefined;
+  retention_days: number;
+}
+
+export function draftBackup(item: NewBackup, now = new Date()): Backup {
+  return {
+    id: newId(),
+    server_id: item.database.server_id,
+    database: item.database.name,
+    name: item.name ?? null,
+    notes: item.notes ?? null,
+    status: "queued",
+    trigger: item.trigger,
+    schedule_id: item.schedule_id,
+    created_by: item.created_by,
+    created_at: now.toISOString(),
+    started_at: null,
+    finished_at: null,
+    duration_ms: null,
+    blob_key: null,
+    size_bytes: null,
+    sha256: null,
+    compression: item.compression ?? defaultCompression,
+    tool_version: null,
+    collections: null,
+    error: null,
+    expires_at: new Date(now.getTime() + item.retention_days * 86_400_000).toISOString(),
+    runner_ref: null,
+  };
+}
+
+export async function triggerBackups(
+  deps: CoreDeps,
+  actor: Actor,
+  input: TriggerBackupInput,
+): Promise<{ items: Backup[] }> {
+  if (input.server_id) await getServer(deps, input.server_id);
+  const databases = await fanOutScope(deps, input);
+  if (databases.length === 0) {
+    throw new ConflictError(
+      input.server_id
+        ? `server ${input.server_id} has no enabled databases: run POST /api/databases/sync or enable one`
+        : "no enabled databases on any server: add a server and run POST /api/databases/sync",
+    );
+  }
+  const settings = await currentSettings(deps);
+  return await audited(
+    deps,
+    actor,
+    {
+      action: "backup.trigger",
+      target_type: input.server_id ? "server" : "all",
+      target_id: input.server_id ?? null,
+      details: { database: input.database ?? null, count: databases.length },
+    },
+    async () => {
+      const items: Backup[] = [];
+      for (const database of databases) {
+        const backup = await deps.store.backups.create(
+          draftBackup({
+            database,
+            trigger: "manual",
+            schedule_id: null,
+            created_by: actor.id,
+            name: input.name,
+            notes: input.notes,
+            compression: input.compression,
+            retention_days: settings.retention_days,
+          }),
+        );
+        await startJob(deps, { kind: "backup", id: backup.id });
+        items.push((await deps.store.backups.get(backup.id)) ?? backup);
+      }
+      return { items };
+    },
+  );
+}
+
+export async function annotateBackup(
+  deps: CoreDeps,
+  actor: Actor,
+  id: string,
+  input: { name?: string | null | undefined; notes?: string | null | undefined },
+): Promise<Backup> {
+  await getBackup(deps, id);
+  return await audited(deps, actor, { action: "backup.annotate", target_type: "backup", target_id: id }, () =>
+    deps.store.backups.update(id, {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.notes !== undefined ? { notes: input.notes } : {}),
+    }),
+  );
+}
+
+/** A restore reading this backup right now, if any. */
+async function activeRestoreOf(deps: Pick<CoreDeps, "store">, backupId: string) {
+  for (const status of ["queued", "running"] as const) {
+    const page = await deps.store.restores.list({ backup_id: backupId, status }, { limit: 1 });
+    if (page.items[0]) return page.items[0];
+  }
+  return undefined;
+}
+
+/** Deletes the archive, then the record (a record without its archive would promise a restore it cannot keep). */
+export async function deleteBackup(deps: CoreDeps, actor: Actor, id: string): Promise<void> {
+  const backup = await getBackup(deps, id);
+  await audited(deps, actor, { action: "backup.delete", target_type: "backup", target_id: id }, async () => {
+    if (backup.status === "queued" || backup.status === "running") {
+      throw new ConflictError(`backup ${id} is ${backup.status}: cancel it before deleting it`);
+    }
+    const restore = await activeRestoreOf(deps, id);
+    if (restore)
+      throw new ConflictError(`backup ${id} is being read by restore ${restore.id} (${restore.status})`);
+    if (backup.blob_key) await deps.blobs.delete(backup.blob_key);
+    await deps.store.backups.delete(id);
+  });
+}
+
+/** Cancels a queued or running backup; a running one's task is asked to stop. */
+export async function cancelBackup(deps: CoreDeps, actor: Actor, id: string): Promise<Backup> {
+  await getBackup(deps, id);
+  return await audited(
+    deps,
+    actor,
+    { action: "backup.cancel", target_type: "backup", target_id: id },
+    async () => {
+      // The conditional transition decides: of a cancel and the engine finishing, one wins.
+      const cancelled = await deps.store.backups.transition(id, "cancelled", {
+        finished_at: nowIso(),
+        error: `cancelled by ${actor.id}`,
+      });
+      if (cancelled.runner_ref && deps.runner) {
+        await deps.runner.stop(cancelled.runner_ref, `cancelled by ${actor.id}`);
+      }
+      return cancelled;
+    },
+  );
+}
+
+export async function backupDownloadLink(
+  deps: Pick<CoreDeps, "store">,
+  linker: DownloadLinker,
+  id: string,
+): Promise<DownloadLink & { file_name: string; size_bytes: number | null }> {
+  const backup = await getBackup(deps, id);
+  if (backup.status !== "completed" || !backup.blob_key) {
+    throw new ConflictError(`backup ${id} is ${backup.status}: only a completed backup has an archive`);
+  }
+  const fileName = backup.blob_key.slice(backup.blob_key.lastIndexOf("/") + 1);
+  const link = await linker.link(backup.blob_key, `${backup.database}-${fileName}`);
+  return { ...link, file_name: `${backup.database}-${fileName}`, size_bytes: backup.size_bytes };
+}

@@ -1,0 +1,116 @@
+// Managed databases: discovered by sync (listDatabases on each server), enabled or disabled for
+// fan-out, removed from management. Sync never deletes: a database that vanished is marked, so
+// its backups and history stay visible until someone removes it on purpose.
+import type { ManagedDatabase, Server } from "../entities.ts";
+import { NotFoundError } from "../errors.ts";
+import { newId, nowIso } from "../ids.ts";
+import { ConnectionFailedError } from "../ports.ts";
+import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
+import { getServer, targetOf } from "./servers.ts";
+
+export interface SyncResult {
+  server_id: string;
+  ok: boolean;
+  error: string | null;
+  added: string[];
+  vanished: string[];
+  returned: string[];
+}
+
+export async function syncDatabases(
+  deps: CoreDeps,
+  actor: Actor,
+  input: { server_id?: string | undefined },
+): Promise<{ results: SyncResult[] }> {
+  const servers: Server[] = input.server_id
+    ? [await getServer(deps, input.server_id)]
+    : await listAll((f, p) => deps.store.servers.list(f, p), {});
+  return await audited(
+    deps,
+    actor,
+    { action: "database.sync", target_type: "server", target_id: input.server_id ?? null },
+    async () => ({ results: await Promise.all(servers.map((s) => syncServer(deps, s))) }),
+  );
+}
+
+async function syncServer(deps: CoreDeps, server: Server): Promise<SyncResult> {
+  const result: SyncResult = {
+    server_id: server.id,
+    ok: true,
+    error: null,
+    added: [],
+    vanished: [],
+    returned: [],
+  };
+  let found: Map<string, number | null>;
+  try {
+    const listed = await deps.inspector.listDatabases(await targetOf(deps, server));
+    found = new Map(listed.map((d) => [d.name, d.size_on_disk]));
+  } catch (error) {
+    if (!(error instanceof ConnectionFailedError)) throw error;
+    // One unreachable server must not stop the others' sync; its databases stay as they were.
+    return { ...result, ok: false, error: `${error.kind}: ${error.message}` };
+  }
+  const known = await listAll((f, p) => deps.store.databases.list(f, p), { server_id: server.id });
+  const now = nowIso();
+  for (const db of known) {
+    const size = found.get(db.name);
+    if (found.has(db.name)) {
+      if (db.vanished_at) result.returned.push(db.name);
+      await deps.store.databases.update(db.id, { size_on_disk: size ?? null, vanished_at: null });
+    } else if (!db.vanished_at) {
+      result.vanished.push(db.name);
+      await deps.store.databases.update(db.id, { vanished_at: now });
+    }
+  }
+  const knownNames = new Set(known.map((d) => d.name));
+  for (const [name, size] of found) {
+    if (knownNames.has(name)) continue;
+    await deps.store.databases.create({
+      id: newId(),
+      server_id: server.id,
+      name,
+      enabled: true,
+      size_on_disk: size,
+      discovered_at: now,
+      vanished_at: null,
+      last_backup: null,
+    });
+    result.added.push(name);
+  }
+  return result;
+}
+
+export async function getDatabase(deps: Pick<CoreDeps, "store">, id: string): Promise<ManagedDatabase> {
+  const db = await deps.store.databases.get(id);
+  if (!db) throw new NotFoundError("database", id);
+  return db;
+}
+
+export async function setDatabaseEnabled(
+  deps: CoreDeps,
+  actor: Actor,
+  id: string,
+  enabled: boolean,
+): Promise<ManagedDatabase> {
+  await getDatabase(deps, id);
+  return await audited(
+    deps,
+    actor,
+    { action: enabled ? "database.enable" : "database.disable", target_type: "database", target_id: id },
+    () => deps.store.databases.update(id, { enabled }),
+  );
+}
+
+/** Stops managing a database (its backups stay; a later sync finds it again if it still exists). */
+export async function deleteDatabase(deps: CoreDeps, actor: Actor, id: string): Promise<void> {
+  const db = await getDatabase(deps, id);
+  await audited(
+    deps,
+    actor,
+    { action: "database.delete", target_type: "database", target_id: id, details: { name: db.name } },
+    async () => {
+      await deps.store.databases.delete(id);
+    },
+  );
+}

@@ -1,0 +1,111 @@
+// What the use cases need from the world, and who is asking. Built by a handler from the adapters
+// that configuration selects (functions/config.ts); the use cases never construct an adapter.
+import type { AuditEntry } from "../entities.ts";
+import { DomainError } from "../errors.ts";
+import { newId, nowIso } from "../ids.ts";
+import type {
+  BlobStore,
+  JobRunner,
+  MetadataStore,
+  MongoInspector,
+  Page,
+  PageRequest,
+  Scheduler,
+  SecretStore,
+} from "../ports.ts";
+
+export interface CoreDeps {
+  store: MetadataStore;
+  secrets: SecretStore;
+  blobs: BlobStore;
+  inspector: MongoInspector;
+  /** Starts queued jobs. Null where nothing runs them yet: jobs then stay queued. */
+  runner: JobRunner | null;
+  /** Keeps timers in step with schedules. Null where schedules do not fire yet. */
+  scheduler: Scheduler | null;
+}
+
+/** The signed-in caller: an operator may change things, a viewer only read. */
+export interface Actor {
+  id: string;
+  role: "operator" | "viewer";
+}
+
+/** The caller may not do this (HTTP 403). */
+export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
+}
+
+export function requireOperator(actor: Actor): void {
+  if (actor.role !== "operator") {
+    throw new ForbiddenError(`${actor.id} may read but not change anything (operators group required)`);
+  }
+}
+
+interface Change {
+  action: string;
+  target_type: string;
+  target_id?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Runs a change on behalf of `actor` and appends the audit entry: success with the target, or a
+ * failure with its reason when the change broke off unexpectedly (a store or the secret service
+ * failing part way). A refused request (any DomainError: invalid, unknown, conflicting) changed
+ * nothing and the caller was told why, so it leaves no entry: refusals do not grow the log.
+ */
+export async function audited<T>(
+  deps: Pick<CoreDeps, "store">,
+  actor: Actor,
+  change: Change,
+  run: () => Promise<T>,
+  targetOf: (result: T) => string | null = () => change.target_id ?? null,
+): Promise<T> {
+  requireOperator(actor);
+  const entry = (outcome: AuditEntry["outcome"], target: string | null, extra: Record<string, unknown>) => ({
+    id: newId(),
+    at: nowIso(),
+    actor: actor.id,
+    action: change.action,
+    target_type: change.target_type,
+    target_id: target,
+    outcome,
+    details: { ...change.details, ...extra },
+  });
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    if (!(error instanceof DomainError)) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await deps.store.audit.create(
+        entry("failure", change.target_id ?? null, { error: reason.slice(0, 500) }),
+      );
+    }
+    throw error;
+  }
+  await deps.store.audit.create(entry("success", targetOf(result), {}));
+  return result;
+}
+
+/** Every item of a paged list (for the few places that must see them all, such as fan-out). */
+export async function listAll<T, F>(
+  list: (filter: F, page: PageRequest) => Promise<Page<T>>,
+  filter: F,
+  max = 100_000,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list(filter, { limit: 100, cursor });
+    items.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+/** `value` without its undefined fields: what a partial update actually sets. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

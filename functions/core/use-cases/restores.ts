@@ -1,0 +1,78 @@
+// Restores: checked against the backup and the target before anything is queued. Restoring over
+// the very database the backup came from needs an explicit `drop: true`: without it mongorestore
+// would insert beside the live documents and stop on the first duplicate key, half done.
+import type { Restore } from "../entities.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { newId, nowIso } from "../ids.ts";
+import type { TriggerRestoreInput } from "../inputs.ts";
+import { getBackup } from "./backups.ts";
+import { type Actor, audited, type CoreDeps } from "./deps.ts";
+import { startJob } from "./jobs.ts";
+import { getServer } from "./servers.ts";
+
+export async function getRestore(deps: Pick<CoreDeps, "store">, id: string): Promise<Restore> {
+  const restore = await deps.store.restores.get(id);
+  if (!restore) throw new NotFoundError("restore", id);
+  return restore;
+}
+
+export async function triggerRestore(
+  deps: CoreDeps,
+  actor: Actor,
+  input: TriggerRestoreInput,
+): Promise<Restore> {
+  const backup = await getBackup(deps, input.backup_id);
+  const targetServerId = input.target_server_id ?? backup.server_id;
+  await getServer(deps, targetServerId);
+  const targetDatabase = input.target_database ?? backup.database;
+  const drop = input.drop ?? false;
+  return await audited(
+    deps,
+    actor,
+    {
+      action: "restore.trigger",
+      target_type: "backup",
+      target_id: backup.id,
+      details: { target_server_id: targetServerId, target_database: targetDatabase, drop },
+    },
+    async () => {
+      if (backup.status !== "completed") {
+        throw new ConflictError(
+          `backup ${backup.id} is ${backup.status}: only a completed backup can be restored`,
+        );
+      }
+      if (targetServerId === backup.server_id && targetDatabase === backup.database && !drop) {
+        throw new ConflictError(
+          `restoring onto the source database ${backup.database} itself needs "drop": true (its collections are replaced)`,
+        );
+      }
+      if (input.collections && backup.collections) {
+        const missing = input.collections.filter((c) => !(c in (backup.collections ?? {})));
+        if (missing.length > 0) {
+          throw new ValidationError("collections", `not in this backup: ${missing.slice(0, 10).join(", ")}`);
+        }
+      }
+      const restore = await deps.store.restores.create({
+        id: newId(),
+        backup_id: backup.id,
+        source_server_id: backup.server_id,
+        source_database: backup.database,
+        target_server_id: targetServerId,
+        target_database: targetDatabase,
+        drop,
+        collections: input.collections ?? null,
+        status: "queued",
+        created_by: actor.id,
+        created_at: nowIso(),
+        started_at: null,
+        finished_at: null,
+        duration_ms: null,
+        error: null,
+        runner_ref: null,
+      });
+      await startJob(deps, { kind: "restore", id: restore.id });
+      return (await deps.store.restores.get(restore.id)) ?? restore;
+    },
+    (restore) => restore.id,
+  );
+}

@@ -1,0 +1,110 @@
+// Health and dashboard statistics.
+import type { Backup, JobStatus } from "../entities.ts";
+import { JobStatus as JobStatuses } from "../entities.ts";
+import type { CoreDeps } from "./deps.ts";
+import { listAll } from "./deps.ts";
+import { withNextRuns } from "./schedules.ts";
+
+export interface HealthCheck {
+  ok: boolean;
+  detail: string;
+}
+
+/** Extra checks a deployment adds (e.g. local mode: the mongo tools are found). */
+export type HealthProbe = () => Promise<HealthCheck>;
+
+export async function health(
+  deps: Pick<CoreDeps, "store" | "scheduler" | "runner">,
+  probes: Record<string, HealthProbe>,
+): Promise<{ ok: boolean; checks: Record<string, HealthCheck> }> {
+  const checks: Record<string, HealthCheck> = {};
+  const run = async (name: string, probe: HealthProbe) => {
+    try {
+      checks[name] = await probe();
+    } catch (error) {
+      checks[name] = {
+        ok: false,
+        detail: error instanceof Error ? error.message.slice(0, 300) : String(error),
+      };
+    }
+  };
+  await Promise.all([
+    run("metadata_store", async () => {
+      await deps.store.settings.get();
+      return { ok: true, detail: "reachable" };
+    }),
+    ...Object.entries(probes).map(([name, probe]) => run(name, probe)),
+  ]);
+  checks.scheduler ??= deps.scheduler
+    ? { ok: true, detail: "schedules are mirrored to the scheduler" }
+    : { ok: true, detail: "no scheduler configured: schedules are stored but do not fire" };
+  checks.runner ??= deps.runner
+    ? { ok: true, detail: "jobs are started as they are queued" }
+    : { ok: true, detail: "no job runner configured: jobs stay queued" };
+  return { ok: Object.values(checks).every((c) => c.ok), checks };
+}
+
+const DAY = 86_400_000;
+
+function successRate(
+  backups: Backup[],
+  since: number,
+): { completed: number; failed: number; rate: number | null } {
+  const finished = backups.filter((b) => b.finished_at && Date.parse(b.finished_at) >= since);
+  const completed = finished.filter((b) => b.status === "completed").length;
+  const failed = finished.filter((b) => b.status === "failed").length;
+  return { completed, failed, rate: completed + failed > 0 ? completed / (completed + failed) : null };
+}
+
+/**
+ * Dashboard figures. Counting by status pages through each status's index: the cost grows with
+ * the number of backups, which is fine for a dashboard (not for a list page); the rates read
+ * only the last 7 days.
+ */
+export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()) {
+  const byStatus = {} as Record<JobStatus, number>;
+  let bytesStored = 0;
+  await Promise.all(
+    JobStatuses.options.map(async (status) => {
+      const items = await listAll((f, p) => deps.store.backups.list(f, p), { status });
+      byStatus[status] = items.length;
+      if (status === "completed") bytesStored = items.reduce((sum, b) => sum + (b.size_bytes ?? 0), 0);
+    }),
+  );
+  const weekAgo = now.getTime() - 7 * DAY;
+  const recent: Backup[] = [];
+  let cursor: string | undefined;
+  // Newest first: stop at the first page that reaches past a week.
+  do {
+    const page = await deps.store.backups.list({}, { limit: 100, cursor });
+    recent.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+    const oldest = page.items.at(-1);
+    if (oldest && Date.parse(oldest.created_at) < weekAgo) break;
+  } while (cursor);
+  const [servers, databases, schedules] = await Promise.all([
+    listAll((f, p) => deps.store.servers.list(f, p), {}),
+    listAll((f, p) => deps.store.databases.list(f, p), {}),
+    listAll((f, p) => deps.store.schedules.list(f, p), { enabled: true }),
+  ]);
+  const nextRuns = schedules
+    .flatMap((s) =>
+      withNextRuns(s, now)
+        .next_runs.slice(0, 1)
+        .map((at) => ({ schedule_id: s.id, name: s.name, at })),
+    )
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .slice(0, 5);
+  return {
+    servers: servers.length,
+    databases: { total: databases.length, enabled: databases.filter((d) => d.enabled).length },
+    backups: { by_status: byStatus, total: Object.values(byStatus).reduce((a, b) => a + b, 0) },
+    bytes_stored: bytesStored,
+    success_rate: {
+      last_24h: successRate(recent, now.getTime() - DAY),
+      last_7d: successRate(recent, weekAgo),
+    },
+    schedules: { enabled: schedules.length },
+    next_runs: nextRuns,
+  };
+}
