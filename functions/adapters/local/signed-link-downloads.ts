@@ -39,8 +39,10 @@ export class SignedLinkDownloads implements DownloadLinker {
   verify(token: string, now = Date.now()): { blobKey: string; fileName: string } | undefined {
     const match = /^([A-Za-z0-9_-]{1,4000})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!match?.[1] || !match[2]) return undefined;
-    const expected = Buffer.from(this.#sign(match[1]), "base64url");
-    const given = Buffer.from(match[2], "base64url");
+    // Compared as text: decoding base64url would ignore the last character's spare bits, letting
+    // four spellings of one signature pass.
+    const expected = Buffer.from(this.#sign(match[1]));
+    const given = Buffer.from(match[2]);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     try {
       const { k, f, e } = JSON.parse(Buffer.from(match[1], "base64url").toString("utf8")) as Record<

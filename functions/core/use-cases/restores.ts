@@ -31,9 +31,13 @@ export async function triggerRestore(
     actor,
     {
       action: "restore.trigger",
-      target_type: "backup",
-      target_id: backup.id,
-      details: { target_server_id: targetServerId, target_database: targetDatabase, drop },
+      target_type: "restore",
+      details: {
+        backup_id: backup.id,
+        target_server_id: targetServerId,
+        target_database: targetDatabase,
+        drop,
+      },
     },
     async () => {
       if (backup.status !== "completed") {

@@ -96,6 +96,8 @@ export async function createServer(deps: CoreDeps, actor: Actor, input: CreateSe
   );
 }
 
+const uriFields = ["port", "username", "auth_source", "tls", "replica_set", "options"] as const;
+
 export async function updateServer(
   deps: CoreDeps,
   actor: Actor,
@@ -103,6 +105,17 @@ export async function updateServer(
   input: UpdateServerInput,
 ): Promise<Server> {
   const current = await getServer(deps, id);
+  // A server given by connection string takes its host, port, tls... from the URI: changing one of
+  // those fields alone would make the record contradict what connections use.
+  if (current.connection_string && input.connection_string === undefined && input.host === undefined) {
+    const field = uriFields.find((f) => input[f] !== undefined);
+    if (field) {
+      throw new ValidationError(
+        field,
+        "this server is given by its connection_string: send a new connection_string (or host, to switch to host/port)",
+      );
+    }
+  }
   return await audited(
     deps,
     actor,

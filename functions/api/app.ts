@@ -1,0 +1,86 @@
+// The HTTP API as one Hono app built from its dependencies: Lambda (handler.ts) and local mode
+// (server.ts) build the same app with different adapters, and tests call `app.request(...)`.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { errorHandler, errorResponse, validationHook } from "./errors.ts";
+import { backupRoutes } from "./routes/backups.ts";
+import type { ApiDeps, ApiEnv } from "./routes/common.ts";
+import { databaseRoutes } from "./routes/databases.ts";
+import { restoreRoutes } from "./routes/restores.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
+import { serverRoutes } from "./routes/servers.ts";
+import { systemRoutes } from "./routes/system.ts";
+
+export type { ApiDeps } from "./routes/common.ts";
+
+/** No request the API understands comes near this; a bigger body is refused before it is read. */
+export const maxBodyBytes = 256 * 1024;
+
+const readMethods = new Set(["GET", "HEAD"]);
+
+export function createApp(deps: ApiDeps) {
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  app.onError(errorHandler(deps.log));
+  app.notFound((c) => errorResponse(c, 404, `no route for ${c.req.method} ${c.req.path}`));
+
+  // Authentication on every /api route (the OpenAPI document included); viewers only read.
+  app.use(
+    "/api/*",
+    createMiddleware<ApiEnv>(async (c, next) => {
+      const actor = deps.authenticate(c);
+      if (!actor) {
+        c.header("WWW-Authenticate", 'Bearer realm="mongo-backup-manager"');
+        return errorResponse(c, 401, "sign in first: send Authorization: Bearer <token>");
+      }
+      if (!readMethods.has(c.req.method) && actor.role !== "operator") {
+        return errorResponse(
+          c,
+          403,
+          `${actor.id} may read but not change anything (operators group required)`,
+        );
+      }
+      c.set("actor", actor);
+      await next();
+    }),
+  );
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => errorResponse(c, 413, `the body is larger than ${maxBodyBytes} bytes`),
+    }),
+  );
+
+  app.route("/api/servers", serverRoutes(deps));
+  app.route("/api/databases", databaseRoutes(deps));
+  app.route("/api/backups", backupRoutes(deps));
+  app.route("/api/schedules", scheduleRoutes(deps));
+  app.route("/api/restore", restoreRoutes(deps));
+  app.route("/api", systemRoutes(deps));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "A Cognito access token on AWS; the local token in local mode",
+  });
+  let document: unknown;
+  app.get("/api/openapi.json", (c) => {
+    document ??= app.getOpenAPIDocument({
+      openapi: "3.0.3",
+      info: {
+        title: "MongoDB backup manager API",
+        version: "1",
+        description:
+          "Servers, discovered databases, backups, schedules and restores. Lists take `limit` (1-100) and `cursor` " +
+          "(the previous page's `next_cursor`) and answer `{ items, next_cursor }`, newest first. Errors answer " +
+          "`{ error: { code, message, details } }`.",
+      },
+      security: [{ bearer: [] }],
+    });
+    return c.json(document);
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

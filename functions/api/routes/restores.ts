@@ -1,0 +1,50 @@
+// /api/restore: restore history and new restores.
+import { createRoute } from "@hono/zod-openapi";
+import { Restore } from "#core/entities.ts";
+import { RestoreListQuery, TriggerRestoreInput } from "#core/inputs.ts";
+import { getRestore, triggerRestore } from "#core/use-cases/restores.ts";
+import { type ApiDeps, errors, IdParam, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
+
+const tag = ["restores"];
+
+export function restoreRoutes(deps: ApiDeps) {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      tags: tag,
+      summary: "List restores, newest first",
+      request: { query: RestoreListQuery },
+      responses: { 200: reply(pageOf(Restore), "Restores"), ...errors },
+    }),
+    async (c) => {
+      const { limit, cursor, ...filter } = c.req.valid("query");
+      return c.json(await deps.store.restores.list(filter, pageRequest({ limit, cursor })), 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      tags: tag,
+      summary:
+        "Restore a completed backup to its server or another, under its name or another; drop only when asked",
+      request: { body: jsonBody(TriggerRestoreInput) },
+      responses: { 202: reply(Restore, "The queued restore"), ...errors },
+    }),
+    async (c) => c.json(await triggerRestore(deps, c.get("actor"), c.req.valid("json")), 202),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}",
+      tags: tag,
+      summary: "Get a restore",
+      request: { params: IdParam },
+      responses: { 200: reply(Restore, "The restore"), ...errors },
+    }),
+    async (c) => c.json(await getRestore(deps, c.req.valid("param").id), 200),
+  );
+  return app;
+}

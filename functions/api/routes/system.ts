@@ -1,0 +1,84 @@
+// /api/health, /api/stats, /api/settings, /api/audit.
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { AuditEntry, JobStatus, Settings } from "#core/entities.ts";
+import { AuditListQuery, UpdateSettingsInput } from "#core/inputs.ts";
+import { currentSettings, updateSettings } from "#core/use-cases/settings.ts";
+import { health, stats } from "#core/use-cases/system.ts";
+import { type ApiDeps, errors, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
+
+const Check = z.object({ ok: z.boolean(), detail: z.string() });
+const HealthReply = z.object({ ok: z.boolean(), checks: z.record(z.string(), Check) });
+const Rate = z.object({ completed: z.number(), failed: z.number(), rate: z.number().nullable() });
+const StatsReply = z.object({
+  servers: z.number(),
+  databases: z.object({ total: z.number(), enabled: z.number() }),
+  backups: z.object({ by_status: z.record(JobStatus, z.number()), total: z.number() }),
+  bytes_stored: z.number(),
+  success_rate: z.object({ last_24h: Rate, last_7d: Rate }),
+  schedules: z.object({ enabled: z.number() }),
+  next_runs: z.array(z.object({ schedule_id: z.string(), name: z.string(), at: z.string() })),
+});
+
+export function systemRoutes(deps: ApiDeps) {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      tags: ["system"],
+      summary: "Health: metadata store reachable, tools found, scheduler and runner state",
+      responses: { 200: reply(HealthReply, "Healthy"), 503: reply(HealthReply, "A check failed"), ...errors },
+    }),
+    async (c) => {
+      const result = await health(deps, deps.healthProbes ?? {});
+      return result.ok ? c.json(result, 200) : c.json(result, 503);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/stats",
+      tags: ["system"],
+      summary: "Dashboard figures: counts by status, bytes stored, success rates, next runs",
+      responses: { 200: reply(StatsReply, "Statistics"), ...errors },
+    }),
+    async (c) => c.json(await stats(deps), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/settings",
+      tags: ["system"],
+      summary: "Defaults: retention_days, keep_last, concurrency, webhook_url",
+      responses: { 200: reply(Settings, "Settings"), ...errors },
+    }),
+    async (c) => c.json(await currentSettings(deps), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/settings",
+      tags: ["system"],
+      summary: "Update settings (fields present change)",
+      request: { body: jsonBody(UpdateSettingsInput) },
+      responses: { 200: reply(Settings, "Settings"), ...errors },
+    }),
+    async (c) => c.json(await updateSettings(deps, c.get("actor"), c.req.valid("json")), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/audit",
+      tags: ["system"],
+      summary: "The audit log: every change made through the API, newest first",
+      request: { query: AuditListQuery },
+      responses: { 200: reply(pageOf(AuditEntry), "Audit entries"), ...errors },
+    }),
+    async (c) => {
+      const { limit, cursor, ...filter } = c.req.valid("query");
+      return c.json(await deps.store.audit.list(filter, pageRequest({ limit, cursor })), 200);
+    },
+  );
+  return app;
+}

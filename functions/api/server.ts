@@ -1,0 +1,157 @@
+// Local mode's server: the same API app on 127.0.0.1 with the embedded adapters, a child-process job
+// runner, signed download links, and a plain home page until the console exists.
+import { Readable } from "node:stream";
+import { type ServerType, serve } from "@hono/node-server";
+import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
+import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
+import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
+import type { JobStatus } from "#core/entities.ts";
+import { NotFoundError } from "#core/errors.ts";
+import type { PageRequest } from "#core/ports.ts";
+import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
+import { failJob, startJob } from "#core/use-cases/jobs.ts";
+import { toolVersion } from "#engine/mongo-tools.ts";
+import { buildAdapters, EngineEnv } from "#functions/config.ts";
+import { createLogger, type Logger } from "#functions/logger.ts";
+import { type App, createApp } from "./app.ts";
+import { bearerTokenAuth } from "./auth.ts";
+import { errorResponse } from "./errors.ts";
+import { homePage } from "./home-page.ts";
+
+export interface LocalServerOptions {
+  port: number;
+  host?: string;
+  dataDir: string;
+  /** The operator's bearer token; `viewerToken` (optional) may only read. */
+  token: string;
+  viewerToken?: string | undefined;
+  /** base64 of 32 bytes for the secrets file; default a 0600 key file in the data dir. */
+  secretKey?: string | undefined;
+  tools: { mongodump: string; mongorestore: string };
+  serverSelectionTimeoutSeconds?: number;
+  log?: Logger;
+}
+
+export interface LocalServer {
+  url: string;
+  app: App;
+  deps: CoreDeps;
+  /** Stops the jobs (recorded failed), then the HTTP server. */
+  close(): Promise<void>;
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const host = options.host ?? "127.0.0.1";
+  const url = `http://${host}:${options.port}`;
+  const log = options.log ?? createLogger("local");
+  const taskEnv: Record<string, string> = {
+    MBM_ADAPTERS: "local",
+    MBM_DATA_DIR: options.dataDir,
+    MBM_MONGODUMP: options.tools.mongodump,
+    MBM_MONGORESTORE: options.tools.mongorestore,
+    MBM_SERVER_SELECTION_TIMEOUT_S: String(options.serverSelectionTimeoutSeconds ?? 30),
+    MBM_LOG_LEVEL: process.env.MBM_LOG_LEVEL ?? "info",
+    ...(options.secretKey ? { MBM_SECRET_KEY: options.secretKey } : {}),
+  };
+  const adapters = buildAdapters(EngineEnv.parse(taskEnv));
+  const runner = new ChildProcessJobRunner({ env: taskEnv, log: log.child({ component: "runner" }) });
+  const deps: CoreDeps = {
+    ...adapters,
+    inspector: new MongoDriverInspector({ timeoutMs: 5_000 }),
+    runner,
+    scheduler: null, // the local cron ticker arrives with issue 4
+  };
+  await reconcileJobs(deps, runner, log);
+
+  const downloads = new SignedLinkDownloads({ baseUrl: url });
+  const app = createApp({
+    ...deps,
+    authenticate: bearerTokenAuth({ operator: options.token, viewer: options.viewerToken }),
+    downloads,
+    healthProbes: {
+      mongodump: async () => ({
+        ok: true,
+        detail: `mongodump ${await toolVersion(options.tools.mongodump)}`,
+      }),
+      mongorestore: async () => ({
+        ok: true,
+        detail: `mongorestore ${await toolVersion(options.tools.mongorestore)}`,
+      }),
+    },
+    log,
+  });
+  app.get("/", (c) => c.html(homePage()));
+  app.get(`${downloadRoutePrefix}:token`, async (c) => {
+    const grant = downloads.verify(c.req.param("token"));
+    if (!grant)
+      return errorResponse(c, 403, "this download link is invalid or has expired: ask the API for a new one");
+    try {
+      const { info, body } = await adapters.blobs.download(grant.blobKey);
+      return new Response(Readable.toWeb(body) as ReadableStream, {
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(info.size),
+          "content-disposition": `attachment; filename="${grant.fileName.replace(/[^\w.-]/g, "_")}"`,
+        },
+      });
+    } catch (error) {
+      if (error instanceof NotFoundError) return errorResponse(c, 404, "the archive no longer exists");
+      throw error;
+    }
+  });
+
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  log.info({ url }, "local mode listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await runner.shutdown();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    })();
+    return closing;
+  };
+  return { url, app, deps, close };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * On start: a job left `running` by a local task that no longer exists (the server was killed, or
+ * a task was) is recorded failed; queued jobs are started. A task still alive (tasks outlive a
+ * killed server: they run in their own process group) is left to finish and record itself.
+ */
+async function reconcileJobs(deps: CoreDeps, runner: ChildProcessJobRunner, log: Logger): Promise<void> {
+  const backups = (f: { status: JobStatus }, p: PageRequest) => deps.store.backups.list(f, p);
+  const restores = (f: { status: JobStatus }, p: PageRequest) => deps.store.restores.list(f, p);
+  for (const [kind, list] of [
+    ["backup", backups],
+    ["restore", restores],
+  ] as const) {
+    const running = await listAll<{ id: string; runner_ref: string | null }, { status: JobStatus }>(list, {
+      status: "running",
+    });
+    for (const job of running) {
+      const pid = Number(/^local:(\d+)$/.exec(job.runner_ref ?? "")?.[1]);
+      if (pid && alive(pid)) continue;
+      // If it finished meanwhile, that outcome stands.
+      await failJob(deps.store, { kind, id: job.id }, "local mode stopped before the job finished").catch(
+        () => undefined,
+      );
+      log.warn({ kind, id: job.id }, "job left running by a stopped task: recorded failed");
+    }
+    // Oldest first, as they were queued.
+    const queued = await listAll<{ id: string }, { status: JobStatus }>(list, { status: "queued" });
+    for (const job of queued.reverse()) await startJob({ store: deps.store, runner }, { kind, id: job.id });
+  }
+}
