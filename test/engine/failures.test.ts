@@ -22,7 +22,7 @@ import {
 } from "#test/support/engine-harness.ts";
 import { adminMongoClient, awsClientConfig, mongoInfo, uniqueName } from "#test/support/env.ts";
 import { seedBulkDatabase, seedSampleDatabase } from "#test/support/sample-data.ts";
-import { freePort } from "#test/support/servers.ts";
+import { freePort } from "../../scripts/local-servers.ts";
 
 let mongo: MongoClient;
 const small = uniqueName("fail_small").replace("-", "_");

@@ -1,7 +1,7 @@
 // vitest global setup: one moto server and one FerretDB for the whole run, on free loopback ports.
 // Tests read their addresses with `inject(...)` (see test/support/env.ts).
 import type { TestProject } from "vitest/node";
-import { type RunningServer, startFerretDb, startMoto } from "./servers.ts";
+import { type RunningServer, startFerretDb, startMoto } from "../../scripts/local-servers.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
