@@ -23,6 +23,8 @@ const Common = z.object({
   MBM_MONGORESTORE: z.string().min(1).default("mongorestore"),
   /** Seconds the tools look for a reachable server; 30 is the MongoDB drivers' default. */
   MBM_SERVER_SELECTION_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(30),
+  /** How often a running job's progress (bytes so far) is written to its record. */
+  MBM_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
 });
 
 const AwsEnv = Common.extend({

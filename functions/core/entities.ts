@@ -96,6 +96,9 @@ export const Backup = z.object({
   tool_version: z.string().nullable(),
   /** Documents per collection as reported by mongodump. */
   collections: z.record(z.string(), z.number().int().nonnegative()).nullable(),
+  /** Archive bytes moved so far (written by a backup, fed to mongorestore by a restore), updated
+   * every few seconds while the job runs. */
+  progress: z.object({ bytes: z.number().int().nonnegative(), at: IsoTime }).nullable().default(null),
   error: z.string().nullable(),
   expires_at: IsoTime.nullable(),
   /** Who runs it: an ECS task ARN on AWS, `local:<pid>` in local mode. */
@@ -138,6 +141,9 @@ export const Restore = z.object({
   started_at: IsoTime.nullable(),
   finished_at: IsoTime.nullable(),
   duration_ms: z.number().int().nonnegative().nullable(),
+  /** Archive bytes moved so far (written by a backup, fed to mongorestore by a restore), updated
+   * every few seconds while the job runs. */
+  progress: z.object({ bytes: z.number().int().nonnegative(), at: IsoTime }).nullable().default(null),
   error: z.string().nullable(),
   runner_ref: z.string().nullable(),
 });

@@ -7,7 +7,7 @@ import { ConflictError } from "#core/errors.ts";
 import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
 import type { BlobInfo } from "#core/ports.ts";
-import { type EngineDeps, elapsedMs, failureReason, JobFailedError } from "./engine.ts";
+import { type EngineDeps, elapsedMs, failureReason, JobFailedError, ProgressReporter } from "./engine.ts";
 import {
   describeToolFailure,
   parseDumpedCollection,
@@ -82,6 +82,7 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
         blob_key: key,
         size_bytes: size,
         sha256,
+        progress: { bytes: size, at: nowIso() },
         tool_version: version,
         collections,
         error: null,
@@ -122,7 +123,7 @@ async function streamDump(
   deps: EngineDeps,
   run: ToolRun,
   key: string,
-  { database, compression }: Pick<Backup, "database" | "compression">,
+  { id: backupId, database, compression }: Pick<Backup, "id" | "database" | "compression">,
   collections: Record<string, number>,
   signal: AbortSignal,
 ): Promise<{ size: number; sha256: string }> {
@@ -143,6 +144,11 @@ async function streamDump(
     }
   });
   const tap = new DigestTap();
+  const progress = new ProgressReporter(
+    (p) => deps.store.backups.update(backupId, { progress: p }),
+    () => tap.bytes,
+    deps.progressIntervalMs,
+  );
   const gate = new EndGate(verdict);
   const stdout = run.child.stdout;
   if (!stdout) throw new JobFailedError("mongodump has no stdout");
@@ -180,5 +186,6 @@ async function streamDump(
     throw new JobFailedError(`upload of the archive failed: ${describeError(cause)}`, { cause });
   } finally {
     signal.removeEventListener("abort", stop);
+    await progress.stop();
   }
 }

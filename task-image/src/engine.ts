@@ -14,6 +14,40 @@ export interface EngineDeps {
   serverSelectionTimeoutSeconds: number;
   /** Recorded on the job: the ECS task ARN, or `local:<pid>`. */
   runnerRef: string;
+  /** How often a running job's `progress` is written. Default 5000. */
+  progressIntervalMs?: number;
+}
+
+type Progress = { bytes: number; at: string };
+
+/**
+ * Writes a running job's progress every interval, one write at a time (a slow store skips ticks
+ * rather than queueing them). `stop` waits for a write in flight, so none can land after the
+ * job's final record and overwrite its figures.
+ */
+export class ProgressReporter {
+  readonly #timer: NodeJS.Timeout;
+  #inFlight: Promise<void> | undefined;
+
+  constructor(write: (progress: Progress) => Promise<unknown>, bytes: () => number, intervalMs = 5000) {
+    this.#timer = setInterval(() => {
+      if (this.#inFlight) return;
+      this.#inFlight = write({ bytes: bytes(), at: new Date().toISOString() })
+        .then(
+          () => undefined,
+          () => undefined, // progress is informative: a failed write must not fail the job
+        )
+        .finally(() => {
+          this.#inFlight = undefined;
+        });
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#inFlight;
+  }
 }
 
 /** A failure with a reason fit for the job record: clear, and already free of secrets. */

@@ -24,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     tools: { mongodump: config.MBM_MONGODUMP, mongorestore: config.MBM_MONGORESTORE },
     log,
     serverSelectionTimeoutSeconds: config.MBM_SERVER_SELECTION_TIMEOUT_S,
+    progressIntervalMs: config.MBM_PROGRESS_INTERVAL_MS,
     runnerRef: process.env.MBM_RUNNER_REF ?? `local:${process.pid}`,
   };
 

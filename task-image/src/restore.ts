@@ -13,7 +13,7 @@ import type { Restore } from "#core/entities.ts";
 import { ConflictError } from "#core/errors.ts";
 import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
-import { type EngineDeps, elapsedMs, failureReason, JobFailedError } from "./engine.ts";
+import { type EngineDeps, elapsedMs, failureReason, JobFailedError, ProgressReporter } from "./engine.ts";
 import {
   describeToolFailure,
   escapeNamespacePart,
@@ -107,6 +107,11 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     if (!stdin) throw new JobFailedError("mongorestore has no stdin");
     const stop = () => stopTool(run);
     signal.addEventListener("abort", stop, { once: true });
+    const progress = new ProgressReporter(
+      (p) => store.restores.update(restoreId, { progress: p }),
+      () => tap.bytes,
+      deps.progressIntervalMs,
+    );
     try {
       const [streamError, exit] = await Promise.all([
         pipeline(second.body, tap, decompressor(backup.compression), stdin).then(
@@ -135,9 +140,11 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
       throw error;
     } finally {
       signal.removeEventListener("abort", stop);
+      await progress.stop();
     }
 
     const completed = await store.restores.transition(restoreId, "completed", {
+      progress: { bytes: tap.bytes, at: nowIso() },
       finished_at: nowIso(),
       duration_ms: elapsedMs(startedAt),
       error: null,

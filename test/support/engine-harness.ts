@@ -50,6 +50,7 @@ const commonEnv = () => ({
   MBM_MONGODUMP: toolPath("mongodump"),
   MBM_MONGORESTORE: toolPath("mongorestore"),
   MBM_SERVER_SELECTION_TIMEOUT_S: "3",
+  MBM_PROGRESS_INTERVAL_MS: "100",
   MBM_LOG_LEVEL: "debug",
 });
 

@@ -78,6 +78,7 @@ export function draftBackup(item: NewBackup, now = new Date()): Backup {
     compression: item.compression ?? defaultCompression,
     tool_version: null,
     collections: null,
+    progress: null,
     error: null,
     expires_at: new Date(now.getTime() + item.retention_days * 86_400_000).toISOString(),
     runner_ref: null,

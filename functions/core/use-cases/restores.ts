@@ -71,6 +71,7 @@ export async function triggerRestore(
         started_at: null,
         finished_at: null,
         duration_ms: null,
+        progress: null,
         error: null,
         runner_ref: null,
       });
