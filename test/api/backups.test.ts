@@ -5,7 +5,8 @@
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "#core/ids.ts";
-import { type ApiWorld, addTestServer, apiWorld, type Reply, waitForJob } from "#test/support/api-harness.ts";
+import { allPages, auditOf, expectError } from "#test/support/api-expect.ts";
+import { type ApiWorld, addTestServer, apiWorld, waitForJob } from "#test/support/api-harness.ts";
 import { adminMongoClient, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeRestore } from "#test/support/fixtures.ts";
 import { seedBulkDatabase, seedSampleDatabase } from "#test/support/sample-data.ts";
@@ -31,27 +32,6 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every item of a list, page by page (`limit` each), checking order and that no item repeats. */
-async function allPages(api: ApiWorld, path: string, limit = 2) {
-  const items: Array<Record<string, unknown> & { id: string }> = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const sep = path.includes("?") ? "&" : "?";
-    const reply = await api.call("GET", `${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
-    expect(reply.status, reply.text).toBe(200);
-    expect(reply.json.items.length).toBeLessThanOrEqual(limit);
-    items.push(...reply.json.items);
-    cursor = reply.json.next_cursor;
-    pages++;
-    expect(pages, "a list that never ends").toBeLessThan(1000);
-  } while (cursor);
-  const ids = items.map((i) => i.id);
-  expect(new Set(ids).size, "an item on two pages").toBe(ids.length);
-  expect(ids, "newest first").toEqual([...ids].sort().reverse());
-  return { items, pages };
-}
-
 async function databasesOf(api: ApiWorld, serverId: string) {
   return (await allPages(api, `/api/databases?server_id=${serverId}`, 100)).items as Array<{
     id: string;
@@ -65,17 +45,6 @@ async function sync(api: ApiWorld, serverId: string) {
   const reply = await api.call("POST", "/api/databases/sync", { body: { server_id: serverId } });
   expect(reply.status, reply.text).toBe(200);
   expect(reply.json.results).toMatchObject([{ server_id: serverId, ok: true }]);
-}
-
-async function auditOf(api: ApiWorld, targetId: string) {
-  const reply = await api.call("GET", `/api/audit?target_id=${targetId}&limit=100`);
-  expect(reply.status, reply.text).toBe(200);
-  return reply.json.items as Array<{ action: string; outcome: string; actor: string; target_type: string }>;
-}
-
-function expectError(reply: Reply, status: number, code: string) {
-  expect(reply.status, reply.text).toBe(status);
-  expect(reply.json?.error?.code, reply.text).toBe(code);
 }
 
 describe.each(["local", "aws"] as const)("/api/backups (%s store)", (kind) => {

@@ -5,6 +5,7 @@ import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManagedDatabase } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
+import { expectError, expectInvalid, latestAudit } from "#test/support/api-expect.ts";
 import {
   type ApiWorld,
   addTestServer,
@@ -15,32 +16,9 @@ import {
 import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
 import { makeDatabase } from "#test/support/fixtures.ts";
 
-/** `{ error: { code, message, details } }` with exactly those keys (details may be null). */
-function expectError(reply: Reply, status: number, code: string) {
-  expect(reply.status, reply.text).toBe(status);
-  expect(Object.keys(reply.json ?? {}), reply.text).toEqual(["error"]);
-  expect(Object.keys(reply.json.error).sort()).toEqual(["code", "details", "message"]);
-  expect(reply.json.error.code).toBe(code);
-  expect(reply.json.error.message).toEqual(expect.any(String));
-  expect(reply.json.error.message.length).toBeGreaterThan(0);
-}
-
-function expectInvalid(reply: Reply, field: string, message?: RegExp) {
-  expectError(reply, 422, "invalid");
-  expect(reply.json.error.details[0].field, reply.text).toBe(field);
-  expect(typeof reply.json.error.details[0].message).toBe("string");
-  if (message) expect(reply.json.error.details[0].message).toMatch(message);
-}
-
 function expectDatabaseRecord(value: unknown) {
   ManagedDatabase.strict().parse(value);
   for (const key of Object.keys(value as object)) expect(key).toMatch(/^[a-z][a-z0-9_]*$/);
-}
-
-async function latestAudit(api: ApiWorld, targetId: string) {
-  const reply = await api.call("GET", `/api/audit?target_id=${targetId}&limit=1`);
-  expect(reply.status, reply.text).toBe(200);
-  return reply.json.items[0];
 }
 
 const wrongPassword = `wrong-${uniqueName("pw")}`;

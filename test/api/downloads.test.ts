@@ -11,7 +11,7 @@ import { newId } from "#core/ids.ts";
 import type { MetadataStore } from "#core/ports.ts";
 import { type LocalServer, startLocalServer } from "#functions/api/server.ts";
 import { createLogger } from "#functions/logger.ts";
-import { type ApiWorld, apiWorld, knownPasswords } from "#test/support/api-harness.ts";
+import { type ApiWorld, apiWorld, knownPasswords, parseJson } from "#test/support/api-harness.ts";
 import { toolPath } from "#test/support/engine-harness.ts";
 import { adminMongoClient, awsClientConfig, mongoInfo, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
@@ -87,13 +87,7 @@ async function localDeployment(): Promise<Deployment & { server: LocalServer }> 
     });
     const text = await res.text();
     expectNoPassword(text, `the reply to ${method} ${path}`);
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return { status: res.status, headers: res.headers, text, json: parseJson(text) };
   };
   return { call, store: server.deps.store, close: () => server.close(), server };
 }

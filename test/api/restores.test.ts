@@ -4,7 +4,8 @@
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "#core/ids.ts";
-import { type ApiWorld, addTestServer, apiWorld, type Reply, waitForJob } from "#test/support/api-harness.ts";
+import { allPages, expectError } from "#test/support/api-expect.ts";
+import { type ApiWorld, addTestServer, apiWorld, waitForJob } from "#test/support/api-harness.ts";
 import { adminMongoClient, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeRestore } from "#test/support/fixtures.ts";
 import { countDocuments, seedSampleDatabase, snapshotDatabase } from "#test/support/sample-data.ts";
@@ -19,32 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await mongo?.close();
 });
-
-/** Every item of a list, page by page (`limit` each), checking order and that no item repeats. */
-async function allPages(api: ApiWorld, path: string, limit = 2) {
-  const items: Array<Record<string, unknown> & { id: string }> = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const sep = path.includes("?") ? "&" : "?";
-    const reply = await api.call("GET", `${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
-    expect(reply.status, reply.text).toBe(200);
-    expect(reply.json.items.length).toBeLessThanOrEqual(limit);
-    items.push(...reply.json.items);
-    cursor = reply.json.next_cursor;
-    pages++;
-    expect(pages, "a list that never ends").toBeLessThan(1000);
-  } while (cursor);
-  const ids = items.map((i) => i.id);
-  expect(new Set(ids).size, "an item on two pages").toBe(ids.length);
-  expect(ids, "newest first").toEqual([...ids].sort().reverse());
-  return { items, pages };
-}
-
-function expectError(reply: Reply, status: number, code: string) {
-  expect(reply.status, reply.text).toBe(status);
-  expect(reply.json?.error?.code, reply.text).toBe(code);
-}
 
 describe.each(["local", "aws"] as const)("/api/restore (%s store)", (kind) => {
   let api: ApiWorld;

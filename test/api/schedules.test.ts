@@ -4,25 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Schedule } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
+import { expectError, expectInvalid, latestAudit } from "#test/support/api-expect.ts";
 import { type ApiWorld, addTestServer, apiWorld, type Reply } from "#test/support/api-harness.ts";
 import { makeDatabase } from "#test/support/fixtures.ts";
-
-/** `{ error: { code, message, details } }` with exactly those keys (details may be null). */
-function expectError(reply: Reply, status: number, code: string) {
-  expect(reply.status, reply.text).toBe(status);
-  expect(Object.keys(reply.json ?? {}), reply.text).toEqual(["error"]);
-  expect(Object.keys(reply.json.error).sort()).toEqual(["code", "details", "message"]);
-  expect(reply.json.error.code).toBe(code);
-  expect(reply.json.error.message).toEqual(expect.any(String));
-  expect(reply.json.error.message.length).toBeGreaterThan(0);
-}
-
-function expectInvalid(reply: Reply, field: string, message?: RegExp) {
-  expectError(reply, 422, "invalid");
-  expect(reply.json.error.details[0].field, reply.text).toBe(field);
-  expect(typeof reply.json.error.details[0].message).toBe("string");
-  if (message) expect(reply.json.error.details[0].message).toMatch(message);
-}
 
 /** A schedule as the API shows it: the entity's snake_case fields plus next_runs. */
 function expectScheduleView(value: unknown) {
@@ -56,12 +40,6 @@ function expectFiveRuns(runs: string[], before = Date.now()) {
   const times = runs.map((r) => Date.parse(r));
   expect(times[0]).toBeGreaterThan(before - 1000);
   for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1]!);
-}
-
-async function latestAudit(api: ApiWorld, targetId: string) {
-  const reply = await api.call("GET", `/api/audit?target_id=${targetId}&limit=1`);
-  expect(reply.status, reply.text).toBe(200);
-  return reply.json.items[0];
 }
 
 const malformed = { body: '{"name": "x",}', headers: { "content-type": "application/json" } };

@@ -6,13 +6,8 @@ import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Server } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
-import {
-  type ApiWorld,
-  addTestServer,
-  apiWorld,
-  knownPasswords,
-  type Reply,
-} from "#test/support/api-harness.ts";
+import { auditOf, expectError, expectInvalid } from "#test/support/api-expect.ts";
+import { type ApiWorld, addTestServer, apiWorld, knownPasswords } from "#test/support/api-harness.ts";
 import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 import { freePort } from "../../scripts/local-servers.ts";
@@ -22,35 +17,11 @@ const uriPassword = `uri-${uniqueName("pw")}`;
 knownPasswords.add(wrongPassword);
 knownPasswords.add(uriPassword);
 
-/** `{ error: { code, message, details } }` with exactly those keys (details may be null). */
-function expectError(reply: Reply, status: number, code: string) {
-  expect(reply.status, reply.text).toBe(status);
-  expect(Object.keys(reply.json ?? {}), reply.text).toEqual(["error"]);
-  expect(Object.keys(reply.json.error).sort()).toEqual(["code", "details", "message"]);
-  expect(reply.json.error.code).toBe(code);
-  expect(reply.json.error.message).toEqual(expect.any(String));
-  expect(reply.json.error.message.length).toBeGreaterThan(0);
-}
-
-function expectInvalid(reply: Reply, field: string, message?: RegExp) {
-  expectError(reply, 422, "invalid");
-  expect(reply.json.error.details[0].field, reply.text).toBe(field);
-  expect(typeof reply.json.error.details[0].message).toBe("string");
-  if (message) expect(reply.json.error.details[0].message).toMatch(message);
-  expect(reply.json.error.message).toContain(field);
-}
-
 /** A server record as the API shows it: exactly the entity's snake_case fields, never a password. */
 function expectServerRecord(value: unknown) {
   Server.strict().parse(value);
   for (const key of Object.keys(value as object)) expect(key).toMatch(/^[a-z][a-z0-9_]*$/);
   expect(value).not.toHaveProperty("password");
-}
-
-async function auditOf(api: ApiWorld, targetId: string) {
-  const reply = await api.call("GET", `/api/audit?target_id=${targetId}&limit=100`);
-  expect(reply.status, reply.text).toBe(200);
-  return reply.json.items as Array<Record<string, unknown>>;
 }
 
 async function expectAudit(api: ApiWorld, targetId: string, action: string) {

@@ -7,25 +7,9 @@ import { newId } from "#core/ids.ts";
 import { createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
 import { createLogger } from "#functions/logger.ts";
+import { expectError, expectInvalid } from "#test/support/api-expect.ts";
 import { type ApiWorld, apiWorld, type Reply } from "#test/support/api-harness.ts";
 import { makeAudit, makeBackup, makeDatabase, makeServer } from "#test/support/fixtures.ts";
-
-/** `{ error: { code, message, details } }` with exactly those keys (details may be null). */
-function expectError(reply: Reply, status: number, code: string) {
-  expect(reply.status, reply.text).toBe(status);
-  expect(Object.keys(reply.json ?? {}), reply.text).toEqual(["error"]);
-  expect(Object.keys(reply.json.error).sort()).toEqual(["code", "details", "message"]);
-  expect(reply.json.error.code).toBe(code);
-  expect(reply.json.error.message).toEqual(expect.any(String));
-  expect(reply.json.error.message.length).toBeGreaterThan(0);
-}
-
-function expectInvalid(reply: Reply, field: string, message?: RegExp) {
-  expectError(reply, 422, "invalid");
-  expect(reply.json.error.details[0].field, reply.text).toBe(field);
-  expect(typeof reply.json.error.details[0].message).toBe("string");
-  if (message) expect(reply.json.error.details[0].message).toMatch(message);
-}
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -95,13 +95,7 @@ export async function apiWorld(
     for (const password of knownPasswords) {
       expect(text.includes(password), `a reply to ${method} ${path} contains a password`).toBe(false);
     }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return { status: res.status, headers: res.headers, text, json: parseJson(text) };
   };
 
   const snapshot = async () => {
@@ -138,6 +132,15 @@ export async function apiWorld(
       await runner?.shutdown();
     },
   };
+}
+
+/** A reply body as JSON; undefined when it is empty or not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Registers the test FerretDB through the API (password included) and returns the server record. */
