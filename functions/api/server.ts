@@ -9,6 +9,7 @@ import type { JobStatus } from "#core/entities.ts";
 import { NotFoundError } from "#core/errors.ts";
 import type { PageRequest } from "#core/ports.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
+import { dispatch } from "#core/use-cases/dispatch.ts";
 import { failJob, startJob } from "#core/use-cases/jobs.ts";
 import { toolVersion } from "#engine/mongo-tools.ts";
 import { buildAdapters, EngineEnv } from "#functions/config.ts";
@@ -54,14 +55,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ...(options.secretKey ? { MBM_SECRET_KEY: options.secretKey } : {}),
   };
   const adapters = buildAdapters(EngineEnv.parse(taskEnv));
-  const runner = new ChildProcessJobRunner({ env: taskEnv, log: log.child({ component: "runner" }) });
+  // When a task ends, the next queued backup may start (the dispatcher applies the limits).
+  const onExit = () => {
+    dispatch(deps).catch((err: unknown) => log.error({ err }, "dispatch after a task ended failed"));
+  };
+  const runner = new ChildProcessJobRunner({ env: taskEnv, log: log.child({ component: "runner" }), onExit });
   const deps: CoreDeps = {
     ...adapters,
     inspector: new MongoDriverInspector({ timeoutMs: 5_000 }),
     runner,
     scheduler: null, // the local cron ticker arrives with issue 4
   };
-  await reconcileJobs(deps, runner, log);
+  await reconcileJobs(deps, log);
 
   const downloads = new SignedLinkDownloads({ baseUrl: url });
   const app = createApp({
@@ -128,30 +133,39 @@ function alive(pid: number): boolean {
 
 /**
  * On start: a job left `running` by a local task that no longer exists (the server was killed, or
- * a task was) is recorded failed; queued jobs are started. A task still alive (tasks outlive a
- * killed server: they run in their own process group) is left to finish and record itself.
+ * a task was) is recorded failed. A queued job handed to a task that died before claiming it is
+ * handed over again. A task still alive (tasks outlive a killed server: they run in their own
+ * process group) is left to finish and record itself. Then queued restores start and the
+ * dispatcher starts queued backups within its limits.
  */
-async function reconcileJobs(deps: CoreDeps, runner: ChildProcessJobRunner, log: Logger): Promise<void> {
+async function reconcileJobs(deps: CoreDeps, log: Logger): Promise<void> {
   const backups = (f: { status: JobStatus }, p: PageRequest) => deps.store.backups.list(f, p);
   const restores = (f: { status: JobStatus }, p: PageRequest) => deps.store.restores.list(f, p);
+  const taskAlive = (ref: string | null) => {
+    const pid = Number(/^local:(\d+)$/.exec(ref ?? "")?.[1]);
+    return Boolean(pid) && alive(pid);
+  };
   for (const [kind, list] of [
     ["backup", backups],
     ["restore", restores],
   ] as const) {
-    const running = await listAll<{ id: string; runner_ref: string | null }, { status: JobStatus }>(list, {
-      status: "running",
-    });
-    for (const job of running) {
-      const pid = Number(/^local:(\d+)$/.exec(job.runner_ref ?? "")?.[1]);
-      if (pid && alive(pid)) continue;
+    type Job = { id: string; runner_ref: string | null };
+    const jobs = kind === "backup" ? deps.store.backups : deps.store.restores;
+    for (const job of await listAll<Job, { status: JobStatus }>(list, { status: "running" })) {
+      if (taskAlive(job.runner_ref)) continue;
       // If it finished meanwhile, that outcome stands.
       await failJob(deps.store, { kind, id: job.id }, "local mode stopped before the job finished").catch(
         () => undefined,
       );
       log.warn({ kind, id: job.id }, "job left running by a stopped task: recorded failed");
     }
-    // Oldest first, as they were queued.
-    const queued = await listAll<{ id: string }, { status: JobStatus }>(list, { status: "queued" });
-    for (const job of queued.reverse()) await startJob({ store: deps.store, runner }, { kind, id: job.id });
+    const queued = await listAll<Job, { status: JobStatus }>(list, { status: "queued" });
+    for (const job of queued.reverse()) {
+      if (taskAlive(job.runner_ref)) continue;
+      if (job.runner_ref) await jobs.update(job.id, { runner_ref: null });
+      // Restores are not rationed: someone is waiting for each one.
+      if (kind === "restore") await startJob(deps, { kind, id: job.id });
+    }
   }
+  await dispatch(deps);
 }

@@ -11,6 +11,7 @@ import { SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { listAll } from "#core/use-cases/deps.ts";
+import { dispatch } from "#core/use-cases/dispatch.ts";
 import { type App, createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
 import { createLogger } from "#functions/logger.ts";
@@ -56,7 +57,14 @@ export async function apiWorld(
   const world = kind === "aws" ? await awsWorld() : await localWorld();
   knownPasswords.add(mongoInfo().password);
   const quiet = createLogger("api-test", { level: "silent" });
-  const runner = options.runJobs ? new ChildProcessJobRunner({ env: world.env, log: quiet }) : null;
+  // As in local mode: when a task ends, the dispatcher may start the next queued backup.
+  const runner = options.runJobs
+    ? new ChildProcessJobRunner({
+        env: world.env,
+        log: quiet,
+        onExit: () => void dispatch(deps).catch(() => undefined),
+      })
+    : null;
   const deps: CoreDeps = {
     store: world.store,
     secrets: world.secrets,

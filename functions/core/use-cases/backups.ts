@@ -6,7 +6,7 @@ import { newId, nowIso } from "../ids.ts";
 import type { TriggerBackupInput } from "../inputs.ts";
 import type { DownloadLink, DownloadLinker } from "../ports.ts";
 import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
-import { startJob } from "./jobs.ts";
+import { dispatch } from "./dispatch.ts";
 import { getServer } from "./servers.ts";
 import { currentSettings } from "./settings.ts";
 
@@ -124,10 +124,11 @@ export async function triggerBackups(
             retention_days: settings.retention_days,
           }),
         );
-        await startJob(deps, { kind: "backup", id: backup.id });
-        items.push((await deps.store.backups.get(backup.id)) ?? backup);
+        items.push(backup);
       }
-      return { items };
+      // Started within the concurrency limits; the rest wait, queued, for a runner to finish.
+      await dispatch(deps);
+      return { items: await Promise.all(items.map(async (b) => (await deps.store.backups.get(b.id)) ?? b)) };
     },
   );
 }

@@ -13,10 +13,16 @@ export async function failJob(store: MetadataStore, job: JobRef, reason: string)
 
 export async function startJob(deps: Pick<CoreDeps, "store" | "runner">, job: JobRef): Promise<void> {
   if (!deps.runner) return; // nothing runs jobs here yet: it waits, queued, for a dispatcher
+  let runnerRef: string;
   try {
-    await deps.runner.start(job);
+    ({ runnerRef } = await deps.runner.start(job));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await failJob(deps.store, job, `the job could not be started: ${message}`);
+    return;
   }
+  // Marks it handed over (the dispatcher counts it, and does not hand it over again). The task
+  // records the same reference when it claims the job; a job already finished keeps its record.
+  const jobs = job.kind === "backup" ? deps.store.backups : deps.store.restores;
+  await jobs.update(job.id, { runner_ref: runnerRef }).catch(() => undefined);
 }
