@@ -4,6 +4,7 @@
 // Configuration comes from the environment (functions/config.ts); only ids travel in argv.
 // Exit codes: 0 the job completed, 1 it failed (and is recorded so), 2 it could not be claimed or
 // the invocation was wrong (nothing recorded).
+import { taskArnFromMetadata } from "#adapters/aws/ecs-job-runner.ts";
 import { buildAdapters, parseEnv } from "#functions/config.ts";
 import { createLogger } from "#functions/logger.ts";
 import { runBackup } from "./backup.ts";
@@ -25,7 +26,12 @@ async function main(argv: string[]): Promise<number> {
     log,
     serverSelectionTimeoutSeconds: config.MBM_SERVER_SELECTION_TIMEOUT_S,
     progressIntervalMs: config.MBM_PROGRESS_INTERVAL_MS,
-    runnerRef: process.env.MBM_RUNNER_REF ?? `local:${process.pid}`,
+    // On Fargate the task's ARN comes from the ECS metadata endpoint (it exists only after RunTask
+    // returned, so it cannot be passed in); it is what a cancel needs to stop this task.
+    runnerRef:
+      process.env.MBM_RUNNER_REF ??
+      (await taskArnFromMetadata(process.env, fetch).catch(() => undefined)) ??
+      `local:${process.pid}`,
   };
 
   // ECS sends SIGTERM before stopping a task (and local mode on cancel): abort the stream, which
