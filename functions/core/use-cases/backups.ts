@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { TriggerBackupInput } from "../inputs.ts";
 import type { DownloadLink, DownloadLinker } from "../ports.ts";
+import { expiresAt } from "../retention.ts";
 import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
 import { getServer } from "./servers.ts";
@@ -80,7 +81,7 @@ export function draftBackup(item: NewBackup, now = new Date()): Backup {
     collections: null,
     progress: null,
     error: null,
-    expires_at: new Date(now.getTime() + item.retention_days * 86_400_000).toISOString(),
+    expires_at: expiresAt(now, item.retention_days),
     runner_ref: null,
   };
 }
