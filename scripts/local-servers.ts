@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { MongoClient } from "mongodb";
 import { preparePostgresCluster } from "./postgres-cluster.ts";
 import {
+  cacheDir,
   freePort,
   type RunningServer,
   spawnServer,
@@ -21,10 +22,9 @@ import {
 export { freePort, type RunningServer } from "./processes.ts";
 
 function cacheBin(name: string): string {
-  const cache = process.env.MBM_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "mongo-backup-manager");
-  const inCache = join(cache, "bin", name);
+  const inCache = join(cacheDir(), "bin", name);
   if (existsSync(inCache)) return inCache;
-  throw new Error(`${name} not found in ${cache}/bin: run scripts/bootstrap.sh first`);
+  throw new Error(`${name} not found in ${cacheDir()}/bin: run scripts/bootstrap.sh first`);
 }
 
 export async function startMoto(): Promise<RunningServer> {

@@ -17,6 +17,7 @@ import { type LocalServer, startLocalServer } from "#functions/api/server.ts";
 import { createLogger } from "#functions/logger.ts";
 import { fillDemoData } from "./demo-data.ts";
 import { demoClusterDir, type RunningMongo, startFerretDb } from "./local-servers.ts";
+import { findTool } from "./processes.ts";
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const log = createLogger("local");
@@ -33,15 +34,9 @@ function keptSecret(file: string, make: () => string): string {
   return value;
 }
 
-function findTool(name: "mongodump" | "mongorestore"): string {
-  const fromEnv = process.env[`MBM_${name.toUpperCase()}`];
-  if (fromEnv) return fromEnv;
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  const cache = process.env.MBM_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "mongo-backup-manager");
-  if (existsSync(join(cache, "bin", name))) return join(cache, "bin", name);
-  throw new Error(`${name} not found on PATH or in ${cache}/bin: run bash scripts/bootstrap.sh`);
+/** MBM_MONGODUMP / MBM_MONGORESTORE override where the tool is found. */
+function tool(name: "mongodump" | "mongorestore"): string {
+  return process.env[`MBM_${name.toUpperCase()}`] || findTool(name);
 }
 
 async function startDemo(dataDir: string): Promise<RunningMongo> {
@@ -116,7 +111,7 @@ async function main(): Promise<void> {
     token,
     viewerToken: process.env.API_READ_TOKEN || undefined,
     secretKey: process.env.MBM_SECRET_KEY || undefined,
-    tools: { mongodump: findTool("mongodump"), mongorestore: findTool("mongorestore") },
+    tools: { mongodump: tool("mongodump"), mongorestore: tool("mongorestore") },
     log,
   });
   if (mongo) await registerDemo(local, mongo);

@@ -3,6 +3,7 @@
 // root), creates the cluster (in a temp dir, or once in a directory it is kept in across restarts),
 // and starts it on a free loopback port. Split in two steps, prepare then start, so that a caller can
 // check what it found (a reused cluster or a new one) before anything is started.
+
 import { type ChildProcess, execFile, execFileSync } from "node:child_process";
 import {
   chmodSync,
@@ -17,6 +18,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { processAlive } from "#adapters/local/child-process-job-runner.ts";
 import {
   exited,
   freePort,
@@ -237,7 +239,7 @@ async function clearStalePidFile(data: string, waitMs = 20_000): Promise<void> {
     } catch {
       return;
     }
-    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
     let cmdline: string;
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -256,15 +258,6 @@ async function clearStalePidFile(data: string, waitMs = 20_000): Promise<void> {
       );
     }
     await sleep(200);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -5,6 +5,22 @@
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, Socket } from "node:net";
+import { join } from "node:path";
+
+/** Where scripts/bootstrap.sh installs things. */
+export function cacheDir(): string {
+  return process.env.MBM_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "mongo-backup-manager");
+}
+
+/** A tool on PATH, else the bootstrap's build of it (PATH wins, as the README says). */
+export function findTool(name: string): string {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  const cached = join(cacheDir(), "bin", name);
+  if (existsSync(cached)) return cached;
+  throw new Error(`${name} not found on PATH or in ${cacheDir()}/bin: run bash scripts/bootstrap.sh`);
+}
 
 export interface RunningServer {
   url: string;

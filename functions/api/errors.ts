@@ -5,9 +5,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "#core/errors.ts";
 import { ConnectionFailedError } from "#core/ports.ts";
-import { ForbiddenError } from "#core/use-cases/deps.ts";
 import type { Logger } from "#functions/logger.ts";
 import type { ApiEnv } from "./auth.ts";
 

@@ -2,7 +2,7 @@
 // runner, signed download links, and a plain home page until the console exists.
 import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
-import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
+import { ChildProcessJobRunner, processAlive } from "#adapters/local/child-process-job-runner.ts";
 import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { JobStatus } from "#core/entities.ts";
@@ -73,16 +73,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ...deps,
     authenticate: bearerTokenAuth({ operator: options.token, viewer: options.viewerToken }),
     downloads,
-    healthProbes: {
-      mongodump: async () => ({
-        ok: true,
-        detail: `mongodump ${await toolVersion(options.tools.mongodump)}`,
-      }),
-      mongorestore: async () => ({
-        ok: true,
-        detail: `mongorestore ${await toolVersion(options.tools.mongorestore)}`,
-      }),
-    },
+    healthProbes: Object.fromEntries(
+      Object.entries(options.tools).map(([name, path]) => [
+        name,
+        async () => ({ ok: true, detail: `${name} ${await toolVersion(path)}` }),
+      ]),
+    ),
     log,
   });
   app.get("/", (c) => c.html(homePage()));
@@ -122,15 +118,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return { url, app, deps, close };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * On start: a job left `running` by a local task that no longer exists (the server was killed, or
  * a task was) is recorded failed. A queued job handed to a task that died before claiming it is
@@ -143,7 +130,7 @@ async function reconcileJobs(deps: CoreDeps, log: Logger): Promise<void> {
   const restores = (f: { status: JobStatus }, p: PageRequest) => deps.store.restores.list(f, p);
   const taskAlive = (ref: string | null) => {
     const pid = Number(/^local:(\d+)$/.exec(ref ?? "")?.[1]);
-    return Boolean(pid) && alive(pid);
+    return Boolean(pid) && processAlive(pid);
   };
   for (const [kind, list] of [
     ["backup", backups],

@@ -23,6 +23,11 @@ export class ConflictError extends DomainError {
   override name = "ConflictError";
 }
 
+/** Signed in, but not allowed to do this (HTTP 403). */
+export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
+}
+
 /** Valid syntax, invalid values (HTTP 422); `field` names what is wrong. */
 export class ValidationError extends DomainError {
   override name = "ValidationError";

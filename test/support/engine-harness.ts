@@ -17,6 +17,7 @@ import { FileBlobStore, listPartials } from "#adapters/local/file-blob-store.ts"
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import type { Backup, Compression, Restore, Server } from "#core/entities.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import { findTool } from "../../scripts/processes.ts";
 import { awsClientConfig, uniqueName } from "./env.ts";
 import { makeBackup, makeRestore, makeServer } from "./fixtures.ts";
 
@@ -24,13 +25,7 @@ export const repoRoot = resolve(import.meta.dirname, "../..");
 const MiB = 1024 * 1024;
 
 export function toolPath(name: "mongodump" | "mongorestore"): string {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  const cache = process.env.MBM_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "mongo-backup-manager");
-  const cached = join(cache, "bin", name);
-  if (existsSync(cached)) return cached;
-  throw new Error(`${name} not found on PATH or in ${cache}/bin: run scripts/bootstrap.sh`);
+  return findTool(name);
 }
 
 export interface EngineWorld {

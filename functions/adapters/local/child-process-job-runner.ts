@@ -141,3 +141,13 @@ export class ChildProcessJobRunner implements JobRunner {
 }
 
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -112,20 +112,26 @@ export async function triggerBackups(
     },
     async () => {
       const items: Backup[] = [];
-      for (const database of databases) {
-        const backup = await deps.store.backups.create(
-          draftBackup({
-            database,
-            trigger: "manual",
-            schedule_id: null,
-            created_by: actor.id,
-            name: input.name,
-            notes: input.notes,
-            compression: input.compression,
-            retention_days: settings.retention_days,
-          }),
-        );
-        items.push(backup);
+      try {
+        for (const database of databases) {
+          const backup = await deps.store.backups.create(
+            draftBackup({
+              database,
+              trigger: "manual",
+              schedule_id: null,
+              created_by: actor.id,
+              name: input.name,
+              notes: input.notes,
+              compression: input.compression,
+              retention_days: settings.retention_days,
+            }),
+          );
+          items.push(backup);
+        }
+      } catch (error) {
+        // All or none: a half-made fan-out would run later with nobody having seen it accepted.
+        await Promise.allSettled(items.map((b) => deps.store.backups.delete(b.id)));
+        throw error;
       }
       // Started within the concurrency limits; the rest wait, queued, for a runner to finish.
       await dispatch(deps);

@@ -1,7 +1,7 @@
 // What the use cases need from the world, and who is asking. Built by a handler from the adapters
 // that configuration selects (functions/config.ts); the use cases never construct an adapter.
 import type { AuditEntry } from "../entities.ts";
-import { DomainError } from "../errors.ts";
+import { DomainError, ForbiddenError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type {
   BlobStore,
@@ -29,11 +29,6 @@ export interface CoreDeps {
 export interface Actor {
   id: string;
   role: "operator" | "viewer";
-}
-
-/** The caller may not do this (HTTP 403). */
-export class ForbiddenError extends DomainError {
-  override name = "ForbiddenError";
 }
 
 export function requireOperator(actor: Actor): void {

@@ -12,7 +12,7 @@ export async function failJob(store: MetadataStore, job: JobRef, reason: string)
 }
 
 export async function startJob(deps: Pick<CoreDeps, "store" | "runner">, job: JobRef): Promise<void> {
-  if (!deps.runner) return; // nothing runs jobs here yet: it waits, queued, for a dispatcher
+  if (!deps.runner) return; // no runner in this deployment (yet): the job waits, queued
   let runnerRef: string;
   try {
     ({ runnerRef } = await deps.runner.start(job));

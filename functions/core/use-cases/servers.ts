@@ -137,6 +137,7 @@ export async function updateServer(
         patch.connection_string = null; // back to host/port
       }
       serverUri({ ...current, ...patch });
+      const previousPassword = newPassword === undefined ? undefined : await deps.secrets.get(id);
       if (typeof newPassword === "string") {
         await deps.secrets.put(id, newPassword);
         patch.has_password = true;
@@ -146,7 +147,18 @@ export async function updateServer(
       }
       // A changed connection invalidates the last test's verdict.
       patch.last_test = null;
-      return await deps.store.servers.update(id, patch);
+      try {
+        return await deps.store.servers.update(id, patch);
+      } catch (error) {
+        // The record did not change: neither may the password it describes.
+        if (newPassword !== undefined) {
+          await (previousPassword === undefined
+            ? deps.secrets.delete(id)
+            : deps.secrets.put(id, previousPassword)
+          ).catch(() => undefined);
+        }
+        throw error;
+      }
     },
   );
 }

@@ -1,6 +1,5 @@
 // Health and dashboard statistics.
-import type { Backup, JobStatus } from "../entities.ts";
-import { JobStatus as JobStatuses } from "../entities.ts";
+import { type Backup, JobStatus } from "../entities.ts";
 import type { CoreDeps } from "./deps.ts";
 import { listAll } from "./deps.ts";
 import { withNextRuns } from "./schedules.ts";
@@ -65,7 +64,7 @@ export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()) {
   const byStatus = {} as Record<JobStatus, number>;
   let bytesStored = 0;
   await Promise.all(
-    JobStatuses.options.map(async (status) => {
+    JobStatus.options.map(async (status) => {
       const items = await listAll((f, p) => deps.store.backups.list(f, p), { status });
       byStatus[status] = items.length;
       if (status === "completed") bytesStored = items.reduce((sum, b) => sum + (b.size_bytes ?? 0), 0);
