@@ -1,6 +1,7 @@
 // The API on Lambda behind API Gateway (HTTP API, JWT authorizer): the same app as local mode, with
 // the AWS adapters. Built on the first invocation, not on import, so importing reads no environment.
 import { handle } from "hono/aws-lambda";
+import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import { buildAdapters, parseEnv } from "#functions/config.ts";
 import { createLogger } from "#functions/logger.ts";
@@ -23,6 +24,7 @@ function build(): LambdaHandler {
     // then jobs wait queued and schedules are stored without firing, and health says so.
     runner: null,
     scheduler: null,
+    alerts: { bus: new LogEventBus(createLogger("events")), notifiers: [], webhook: null },
     authenticate: lambdaJwtClaimsAuth(),
     log: createLogger("api"),
   });

@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
 import { ChildProcessJobRunner, processAlive } from "#adapters/local/child-process-job-runner.ts";
 import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
+import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { JobStatus } from "#core/entities.ts";
 import { NotFoundError } from "#core/errors.ts";
@@ -65,6 +66,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     inspector: new MongoDriverInspector({ timeoutMs: 5_000 }),
     runner,
     scheduler: null, // the local cron ticker arrives with issue 4
+    alerts: { bus: new LogEventBus(log.child({ component: "events" })), notifiers: [], webhook: null },
   };
   await reconcileJobs(deps, log);
 

@@ -119,6 +119,8 @@ export const Schedule = z.object({
   last_run: z
     .object({ at: IsoTime, backups_created: z.number().int().nonnegative(), error: z.string().nullable() })
     .nullable(),
+  /** Set when the schedule was found stale (and announced once); cleared by its next success. */
+  stale_since: IsoTime.nullable().default(null),
   created_at: IsoTime,
   updated_at: IsoTime,
 });
@@ -172,6 +174,11 @@ export const Settings = z.object({
     per_server: z.number().int().min(1).max(50),
     total: z.number().int().min(1).max(500),
   }),
+  /**
+   * A running job (or one handed to a task) whose record has had no heartbeat (progress write, every
+   * few seconds while a task lives) for this long is presumed dead and recorded failed by the reaper.
+   */
+  heartbeat_timeout_minutes: z.number().int().min(2).max(1440).default(15),
   /** Where failure notifications are POSTed as JSON (Slack-compatible `text`); null for none. */
   webhook_url: z
     .url({ protocol: /^https?$/ })
@@ -185,5 +192,6 @@ export const defaultSettings: Omit<Settings, "updated_at"> = {
   retention_days: 30,
   keep_last: 3,
   concurrency: { per_server: 2, total: 10 },
+  heartbeat_timeout_minutes: 15,
   webhook_url: null,
 };

@@ -229,6 +229,7 @@ export const UpdateSettingsInput = z
         total: z.number().int().min(1).max(500).optional(),
       })
       .optional(),
+    heartbeat_timeout_minutes: z.number().int().min(2).max(1440).optional(),
     webhook_url: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
       .max(2048)

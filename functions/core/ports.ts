@@ -11,6 +11,7 @@ import type {
   Server,
   Settings,
 } from "./entities.ts";
+import type { DomainEvent } from "./events.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Metadata store
@@ -158,7 +159,7 @@ export interface BlobStore {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Job runner and scheduler: interfaces only for now (issue 4 implements them).
+// Job runner and scheduler.
 // ---------------------------------------------------------------------------------------------
 
 export interface JobRef {
@@ -230,4 +231,38 @@ export interface DownloadLink {
 
 export interface DownloadLinker {
   link(blobKey: string, fileName: string): Promise<DownloadLink>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts: events to a bus for automation, notifications to people (core/events.ts has the shapes).
+// ---------------------------------------------------------------------------------------------
+
+/** Where every event goes: an EventBridge bus on AWS, the log in local mode. */
+export interface EventBus {
+  /** Rejects when the event was not accepted. */
+  publish(event: DomainEvent): Promise<void>;
+}
+
+/** A channel to people for failures and stale schedules (an SNS topic on AWS). */
+export interface Notifier {
+  /** Short name for health and the audit log, e.g. "sns". */
+  readonly channel: string;
+  /** Rejects when the notification was not accepted. */
+  notify(subject: string, text: string, event: DomainEvent): Promise<void>;
+}
+
+/** A failed webhook delivery, after every retry; `message` is free of secrets and of the URL's query. */
+export class WebhookDeliveryError extends Error {
+  override name = "WebhookDeliveryError";
+  readonly attempts: number;
+  constructor(message: string, attempts: number, options?: ErrorOptions) {
+    super(message, options);
+    this.attempts = attempts;
+  }
+}
+
+/** POSTs JSON to the settings' webhook URL, retrying with backoff. */
+export interface WebhookSender {
+  /** Resolves with the number of attempts it took; WebhookDeliveryError when every attempt failed. */
+  post(url: string, body: Record<string, unknown>): Promise<{ attempts: number }>;
 }

@@ -2,12 +2,14 @@
 // temp dir (engine-harness worlds), the driver inspector against the test FerretDB, and, when asked,
 // the child-process runner that really runs the task entry point. Every response passes through
 // `call`, which fails the test if any password the suite knows appears in it.
+
 import { randomBytes } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { expect } from "vitest";
 import { S3PresignedDownloads } from "#adapters/aws/s3-presigned-downloads.ts";
 import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
 import { SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
+import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { listAll } from "#core/use-cases/deps.ts";
@@ -72,6 +74,7 @@ export async function apiWorld(
     inspector: new MongoDriverInspector({ timeoutMs: 3_000 }),
     runner,
     scheduler: null,
+    alerts: { bus: new LogEventBus(quiet), notifiers: [], webhook: null },
   };
   const tokens = {
     operator: `op-${randomBytes(16).toString("hex")}`,

@@ -89,6 +89,7 @@ export function makeSchedule(overrides: Partial<Schedule> = {}): Schedule {
     keep_last: 3,
     enabled: true,
     last_run: null,
+    stale_since: null,
     created_at: now,
     updated_at: now,
     ...overrides,

@@ -5,14 +5,26 @@ import { DomainError, ForbiddenError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type {
   BlobStore,
+  EventBus,
   JobRunner,
   MetadataStore,
   MongoInspector,
+  Notifier,
   Page,
   PageRequest,
   Scheduler,
   SecretStore,
+  WebhookSender,
 } from "../ports.ts";
+
+/** Where events and notifications go (use-cases/alerts.ts decides which goes where). */
+export interface Alerts {
+  bus: EventBus;
+  /** Channels to people: the SNS topic on AWS; none in local mode. */
+  notifiers: Notifier[];
+  /** Posts to the settings' webhook_url, when one is set. Null: no webhook in this deployment. */
+  webhook: WebhookSender | null;
+}
 
 export interface CoreDeps {
   store: MetadataStore;
@@ -23,6 +35,7 @@ export interface CoreDeps {
   runner: JobRunner | null;
   /** Keeps timers in step with schedules. Null where schedules do not fire yet. */
   scheduler: Scheduler | null;
+  alerts: Alerts;
 }
 
 /** The signed-in caller: an operator may change things, a viewer only read. */

@@ -63,6 +63,7 @@ export async function createSchedule(
     keep_last: input.keep_last ?? settings.keep_last,
     enabled: input.enabled ?? true,
     last_run: null,
+    stale_since: null,
     created_at: now,
     updated_at: now,
   };

@@ -24,6 +24,7 @@ export async function updateSettings(
         retention_days: input.retention_days ?? current.retention_days,
         keep_last: input.keep_last ?? current.keep_last,
         concurrency: { ...current.concurrency, ...definedOnly(input.concurrency ?? {}) },
+        heartbeat_timeout_minutes: input.heartbeat_timeout_minutes ?? current.heartbeat_timeout_minutes,
         webhook_url: input.webhook_url === undefined ? current.webhook_url : input.webhook_url,
         updated_at: nowIso(),
       };
