@@ -115,7 +115,11 @@ export function validateTimeZone(tz: string): void {
   throw new ValidationError("timezone", `${JSON.stringify(tz.slice(0, 64))} is not an IANA time zone name`);
 }
 
-function cronFor(expression: string, timezone: string): Cron {
+/**
+ * A croner job for the expression in the time zone, with the options above: what `nextRuns` uses, for
+ * callers that ask for run times often (the local mode ticker). ValidationError as the validators.
+ */
+export function cronFor(expression: string, timezone: string): Cron {
   validateCron(expression);
   validateTimeZone(timezone);
   return new Cron(expression.trim(), { ...OPTIONS, timezone });
@@ -144,4 +148,16 @@ export function intervalMs(expression: string, timezone: string, from?: Date): n
     if (smallest === null || gap < smallest) smallest = gap;
   }
   return smallest;
+}
+
+/** The last `count` runs at or before `at`, newest first, as UTC ISO strings (fewer near the epoch). */
+export function previousRuns(expression: string, timezone: string, count: number, at = new Date()): string[] {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
+    throw new ValidationError("count", `must be an integer from 1 to ${MAX_COUNT}`);
+  }
+  if (Number.isNaN(at.getTime())) throw new RangeError("previousRuns: at is an invalid Date");
+  // croner's reference is exclusive: a run exactly at `at` counts, so look from just after it.
+  return cronFor(expression, timezone)
+    .previousRuns(count, new Date(at.getTime() + 1))
+    .map((d) => d.toISOString());
 }
