@@ -8,6 +8,7 @@ import { backupRoutes } from "./routes/backups.ts";
 import type { ApiDeps, ApiEnv } from "./routes/common.ts";
 import { databaseRoutes } from "./routes/databases.ts";
 import { restoreRoutes } from "./routes/restores.ts";
+import { retentionRoutes } from "./routes/retention.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { systemRoutes } from "./routes/system.ts";
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDeps) {
   app.route("/api/backups", backupRoutes(deps));
   app.route("/api/schedules", scheduleRoutes(deps));
   app.route("/api/restore", restoreRoutes(deps));
+  app.route("/api/retention", retentionRoutes(deps));
   app.route("/api", systemRoutes(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
