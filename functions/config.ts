@@ -27,6 +27,17 @@ const Common = z.object({
   MBM_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
 });
 
+/** `a,b,c` (spaces allowed) as a list; absent or empty is an empty list. */
+const commaList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
 const AwsEnv = Common.extend({
   MBM_ADAPTERS: z.literal("aws"),
   MBM_TABLE_NAME: z.string().min(3),
@@ -36,6 +47,23 @@ const AwsEnv = Common.extend({
   /** Multipart part size. 128 MiB x 10,000 parts = 1.22 TiB per archive; see README. */
   MBM_S3_PART_SIZE_MIB: z.coerce.number().int().min(5).max(5120).default(128),
   AWS_ENDPOINT_URL: z.url().optional(),
+  // Alerts (functions/wiring.ts): without a bus, events go to the log.
+  MBM_EVENT_BUS_NAME: z.string().min(1).optional(),
+  MBM_ALERT_TOPIC_ARN: z.string().startsWith("arn:").optional(),
+  // The ECS runner: all of cluster, task definition and subnets, or no runner (jobs stay queued).
+  MBM_ECS_CLUSTER: z.string().min(1).optional(),
+  MBM_TASK_DEFINITION: z.string().min(1).optional(),
+  MBM_TASK_CONTAINER: z.string().min(1).default("task"),
+  MBM_TASK_SUBNETS: commaList,
+  MBM_TASK_SECURITY_GROUPS: commaList,
+  MBM_TASK_ASSIGN_PUBLIC_IP: z.enum(["true", "false"]).default("false"),
+  MBM_TASK_CAPACITY_PROVIDER: z.enum(["FARGATE", "FARGATE_SPOT"]).optional(),
+  // EventBridge Scheduler: all of group, fan-out function and role, or schedules do not fire.
+  MBM_SCHEDULE_GROUP: z.string().min(1).optional(),
+  MBM_FAN_OUT_FUNCTION_ARN: z.string().startsWith("arn:").optional(),
+  MBM_SCHEDULER_ROLE_ARN: z.string().startsWith("arn:").optional(),
+  MBM_SCHEDULER_DLQ_ARN: z.string().startsWith("arn:").optional(),
+  MBM_SCHEDULE_NAME_PREFIX: z.string().min(1).optional(),
 });
 
 const LocalEnv = Common.extend({

@@ -1,20 +1,29 @@
 // Local mode's server: the same API app on 127.0.0.1 with the embedded adapters, a child-process job
-// runner, signed download links, and a plain home page until the console exists.
+// runner, an in-process cron ticker, housekeeping and retention timers, events to the log and the
+// settings' webhook, signed download links, and a plain home page until the console exists.
 import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
-import { ChildProcessJobRunner, processAlive } from "#adapters/local/child-process-job-runner.ts";
+import {
+  ChildProcessJobRunner,
+  type JobExit,
+  processAlive,
+} from "#adapters/local/child-process-job-runner.ts";
+import { CronTicker } from "#adapters/local/cron-ticker.ts";
 import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
-import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { JobStatus } from "#core/entities.ts";
 import { NotFoundError } from "#core/errors.ts";
-import type { PageRequest } from "#core/ports.ts";
+import type { JobRef, PageRequest } from "#core/ports.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
 import { dispatch } from "#core/use-cases/dispatch.ts";
-import { failJob, startJob } from "#core/use-cases/jobs.ts";
+import { fanOutSchedule } from "#core/use-cases/fan-out.ts";
+import { housekeeping } from "#core/use-cases/housekeeping.ts";
+import { failAndAnnounce, startJob, taskEnded } from "#core/use-cases/jobs.ts";
+import { runRetention } from "#core/use-cases/retention.ts";
 import { toolVersion } from "#engine/mongo-tools.ts";
 import { buildAdapters, EngineEnv } from "#functions/config.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
+import { buildAlerts } from "#functions/wiring.ts";
 import { type App, createApp } from "./app.ts";
 import { bearerTokenAuth } from "./auth.ts";
 import { errorResponse } from "./errors.ts";
@@ -55,20 +64,32 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     MBM_LOG_LEVEL: process.env.MBM_LOG_LEVEL ?? "info",
     ...(options.secretKey ? { MBM_SECRET_KEY: options.secretKey } : {}),
   };
-  const adapters = buildAdapters(EngineEnv.parse(taskEnv));
-  // When a task ends, the next queued backup may start (the dispatcher applies the limits).
-  const onExit = () => {
-    dispatch(deps).catch((err: unknown) => log.error({ err }, "dispatch after a task ended failed"));
+  const config = EngineEnv.parse(taskEnv);
+  const adapters = buildAdapters(config);
+  // When a task ends: if it died without recording its job's end, the job is failed and announced
+  // (as the task-state function does on AWS); then the next queued backup may start.
+  const onExit = (job: JobRef, exit: JobExit) => {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    taskEnded(deps, job, `the task ${how} before recording the job's end`)
+      .then(() => dispatch(deps))
+      .catch((err: unknown) => log.error({ err }, "handling a task's end failed"));
   };
   const runner = new ChildProcessJobRunner({ env: taskEnv, log: log.child({ component: "runner" }), onExit });
+  // Schedules fire from an in-process ticker; fan-out is idempotent per (schedule, minute).
+  const ticker = new CronTicker({
+    fire: (scheduleId, minute) => fanOutSchedule(deps, scheduleId, minute),
+    log: log.child({ component: "scheduler" }),
+  });
   const deps: CoreDeps = {
     ...adapters,
     inspector: new MongoDriverInspector({ timeoutMs: 5_000 }),
     runner,
-    scheduler: null, // the local cron ticker arrives with issue 4
-    alerts: { bus: new LogEventBus(log.child({ component: "events" })), notifiers: [], webhook: null },
+    scheduler: ticker,
+    alerts: buildAlerts(config, log.child({ component: "events" })),
   };
   await reconcileJobs(deps, log);
+  ticker.start(await listAll((f, p) => deps.store.schedules.list(f, p), {}));
+  const timers = startBackgroundWork(deps, log);
 
   const downloads = new SignedLinkDownloads({ baseUrl: url });
   const app = createApp({
@@ -112,6 +133,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      for (const timer of timers) clearInterval(timer);
+      await ticker.stop();
       await runner.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     })();
@@ -143,8 +166,8 @@ async function reconcileJobs(deps: CoreDeps, log: Logger): Promise<void> {
     for (const job of await listAll<Job, { status: JobStatus }>(list, { status: "running" })) {
       if (taskAlive(job.runner_ref)) continue;
       // If it finished meanwhile, that outcome stands.
-      await failJob(deps.store, { kind, id: job.id }, "local mode stopped before the job finished").catch(
-        () => undefined,
+      await failAndAnnounce(deps, { kind, id: job.id }, "local mode stopped before the job finished").catch(
+        () => false,
       );
       log.warn({ kind, id: job.id }, "job left running by a stopped task: recorded failed");
     }
@@ -157,4 +180,40 @@ async function reconcileJobs(deps: CoreDeps, log: Logger): Promise<void> {
     }
   }
   await dispatch(deps);
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/**
+ * Housekeeping every minute (reaper, stale schedules, dispatch) and retention a minute after start,
+ * then daily. Local mode may run only while someone works, so retention does not wait for a fixed
+ * hour; a run is idempotent. The timers do not keep the process alive.
+ */
+function startBackgroundWork(deps: CoreDeps, log: Logger): NodeJS.Timeout[] {
+  const every = (ms: number, what: string, work: () => Promise<unknown>) => {
+    const timer = setInterval(() => {
+      work().catch((err: unknown) => log.error({ err }, `${what} failed`));
+    }, ms);
+    timer.unref();
+    return timer;
+  };
+  const retention = async () => {
+    const result = await runRetention(deps);
+    if (result.deleted.length > 0 || result.skipped.length > 0) {
+      log.info({ deleted: result.deleted.length, skipped: result.skipped }, "retention run done");
+    }
+  };
+  const first = setTimeout(() => {
+    retention().catch((err: unknown) => log.error({ err }, "retention failed"));
+  }, MINUTE);
+  first.unref();
+  return [
+    first,
+    every(MINUTE, "housekeeping", async () => {
+      const result = await housekeeping(deps);
+      if (result.reaped.length > 0 || result.errors.length > 0) log.warn(result, "housekeeping");
+    }),
+    every(DAY, "retention", retention),
+  ];
 }

@@ -4,10 +4,18 @@
 import { pipeline } from "node:stream/promises";
 import type { Backup } from "#core/entities.ts";
 import { ConflictError } from "#core/errors.ts";
+import { backupEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
 import type { BlobInfo } from "#core/ports.ts";
-import { type EngineDeps, elapsedMs, failureReason, JobFailedError, ProgressReporter } from "./engine.ts";
+import {
+  announceOutcome,
+  type EngineDeps,
+  elapsedMs,
+  failureReason,
+  JobFailedError,
+  ProgressReporter,
+} from "./engine.ts";
 import {
   describeToolFailure,
   parseDumpedCollection,
@@ -96,18 +104,21 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
       { backup_id: backupId, size_bytes: size, collections: Object.keys(collections).length },
       "backup completed",
     );
+    await announceOutcome(deps, backupEvent(completed));
     return completed;
   } catch (error) {
     const reason = failureReason(error, signal, secrets);
     log.error({ backup_id: backupId, reason }, "backup failed");
     await deps.blobs.delete(key).catch(() => undefined);
     try {
-      return await store.backups.transition(backupId, "failed", {
+      const failed = await store.backups.transition(backupId, "failed", {
         finished_at: nowIso(),
         duration_ms: elapsedMs(startedAt),
         error: reason,
         blob_key: null,
       });
+      await announceOutcome(deps, backupEvent(failed));
+      return failed;
     } catch (recordError) {
       // Already cancelled (or completed and lost to a cancel): that state stands.
       if (recordError instanceof ConflictError) {

@@ -1,6 +1,9 @@
 // What the backup and restore programs share: their dependencies and how a failure is recorded.
+import type { DomainEvent } from "#core/events.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
+import { announce } from "#core/use-cases/alerts.ts";
+import type { Alerts } from "#core/use-cases/deps.ts";
 import type { Logger } from "#functions/logger.ts";
 import type { ToolPaths } from "./mongo-tools.ts";
 
@@ -16,6 +19,13 @@ export interface EngineDeps {
   runnerRef: string;
   /** How often a running job's `progress` is written. Default 5000. */
   progressIntervalMs?: number;
+  /** Where the job's outcome is announced (the task ends the job, so it announces it). */
+  alerts?: Alerts | undefined;
+}
+
+/** Announces the outcome this task recorded; without alerts configured, nothing. */
+export async function announceOutcome(deps: EngineDeps, event: DomainEvent | undefined): Promise<void> {
+  if (deps.alerts) await announce({ store: deps.store, alerts: deps.alerts }, event);
 }
 
 type Progress = { bytes: number; at: string };

@@ -7,6 +7,7 @@
 import { taskArnFromMetadata } from "#adapters/aws/ecs-job-runner.ts";
 import { buildAdapters, parseEnv } from "#functions/config.ts";
 import { createLogger } from "#functions/logger.ts";
+import { buildAlerts } from "#functions/wiring.ts";
 import { runBackup } from "./backup.ts";
 import type { EngineDeps } from "./engine.ts";
 import { runRestore } from "./restore.ts";
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     log,
     serverSelectionTimeoutSeconds: config.MBM_SERVER_SELECTION_TIMEOUT_S,
     progressIntervalMs: config.MBM_PROGRESS_INTERVAL_MS,
+    alerts: buildAlerts(config, log.child({ component: "events" })),
     // On Fargate the task's ARN comes from the ECS metadata endpoint (it exists only after RunTask
     // returned, so it cannot be passed in); it is what a cancel needs to stop this task.
     runnerRef:

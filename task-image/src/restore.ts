@@ -11,9 +11,17 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Restore } from "#core/entities.ts";
 import { ConflictError } from "#core/errors.ts";
+import { restoreEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
-import { type EngineDeps, elapsedMs, failureReason, JobFailedError, ProgressReporter } from "./engine.ts";
+import {
+  announceOutcome,
+  type EngineDeps,
+  elapsedMs,
+  failureReason,
+  JobFailedError,
+  ProgressReporter,
+} from "./engine.ts";
 import {
   describeToolFailure,
   escapeNamespacePart,
@@ -77,10 +85,21 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     const password = await deps.secrets.get(server.id);
     secrets.push(password);
 
-    // Pass 1: verify, writing nothing anywhere.
-    const first = await deps.blobs.download(backup.blob_key, { signal });
+    // Pass 1: verify, writing nothing anywhere. The heartbeat goes on meanwhile (0 bytes restored
+    // yet), or a long verification would look like a dead task to the reaper.
     const check = new DigestTap();
-    await pipeline(first.body, check, discard(), { signal });
+    const verifying = new ProgressReporter(
+      (p) => store.restores.update(restoreId, { progress: p }),
+      () => 0,
+      deps.progressIntervalMs,
+    );
+    let first: Awaited<ReturnType<typeof deps.blobs.download>>;
+    try {
+      first = await deps.blobs.download(backup.blob_key, { signal });
+      await pipeline(first.body, check, discard(), { signal });
+    } finally {
+      await verifying.stop();
+    }
     const actual = check.hex();
     if (actual !== backup.sha256 || check.bytes !== backup.size_bytes) {
       throw new JobFailedError(
@@ -150,16 +169,19 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
       error: null,
     });
     log.info({ restore_id: restoreId, documents: summary?.restored ?? null }, "restore completed");
+    await announceOutcome(deps, restoreEvent(completed));
     return completed;
   } catch (error) {
     const reason = failureReason(error, signal, secrets);
     log.error({ restore_id: restoreId, reason }, "restore failed");
     try {
-      return await store.restores.transition(restoreId, "failed", {
+      const failed = await store.restores.transition(restoreId, "failed", {
         finished_at: nowIso(),
         duration_ms: elapsedMs(startedAt),
         error: reason,
       });
+      await announceOutcome(deps, restoreEvent(failed));
+      return failed;
     } catch (recordError) {
       if (recordError instanceof ConflictError) {
         const current = await store.restores.get(restoreId);

@@ -27,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EventBridgeScheduler,
   type EventBridgeSchedulerOptions,
+  SCHEDULED_TIME,
 } from "#adapters/aws/eventbridge-scheduler.ts";
 import { ValidationError } from "#core/errors.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
@@ -105,7 +106,10 @@ describe("EventBridgeScheduler against moto", () => {
     expect(got.FlexibleTimeWindow).toEqual({ Mode: "OFF" });
     expect(got.Target?.Arn).toBe(TARGET);
     expect(got.Target?.RoleArn).toBe(ROLE);
-    expect(JSON.parse(got.Target?.Input ?? "null")).toEqual({ schedule_id: schedule.id });
+    expect(JSON.parse(got.Target?.Input ?? "null")).toEqual({
+      schedule_id: schedule.id,
+      scheduled_time: SCHEDULED_TIME,
+    });
     expect(got.Target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 });
     expect(got.Target?.DeadLetterConfig).toEqual({ Arn: DLQ });
   });
@@ -130,7 +134,10 @@ describe("EventBridgeScheduler against moto", () => {
     expect(got.ScheduleExpressionTimezone).toBe("America/New_York");
     expect(got.State).toBe("DISABLED");
     // UpdateSchedule replaces the whole schedule: the target is sent again, whole.
-    expect(JSON.parse(got.Target?.Input ?? "null")).toEqual({ schedule_id: schedule.id });
+    expect(JSON.parse(got.Target?.Input ?? "null")).toEqual({
+      schedule_id: schedule.id,
+      scheduled_time: SCHEDULED_TIME,
+    });
     expect(got.Target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 });
     expect(got.Target?.DeadLetterConfig).toEqual({ Arn: DLQ });
 

@@ -31,7 +31,12 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
       expect(reply.status, reply.text).toBe(200);
       expect(reply.json.ok).toBe(true);
       expect(reply.json.checks.metadata_store).toEqual({ ok: true, detail: "reachable" });
-      expect(Object.keys(reply.json.checks).sort()).toEqual(["metadata_store", "runner", "scheduler"]);
+      expect(Object.keys(reply.json.checks).sort()).toEqual([
+        "alerts_event_bus",
+        "metadata_store",
+        "runner",
+        "scheduler",
+      ]);
       for (const check of Object.values(reply.json.checks)) {
         expect(check).toEqual({ ok: true, detail: expect.any(String) });
       }

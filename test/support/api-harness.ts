@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { expect } from "vitest";
 import { S3PresignedDownloads } from "#adapters/aws/s3-presigned-downloads.ts";
+import { HttpWebhookSender } from "#adapters/http-webhook.ts";
 import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
 import { SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
 import { LogEventBus } from "#adapters/log/log-event-bus.ts";
@@ -14,6 +15,7 @@ import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { listAll } from "#core/use-cases/deps.ts";
 import { dispatch } from "#core/use-cases/dispatch.ts";
+import { taskEnded } from "#core/use-cases/jobs.ts";
 import { type App, createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
 import { createLogger } from "#functions/logger.ts";
@@ -64,7 +66,15 @@ export async function apiWorld(
     ? new ChildProcessJobRunner({
         env: world.env,
         log: quiet,
-        onExit: () => void dispatch(deps).catch(() => undefined),
+        // As local mode does: a task that died without recording its job's end fails it.
+        onExit: (job, exit) =>
+          void taskEnded(
+            deps,
+            job,
+            `the task exited (${exit.signal ?? exit.code}) before recording the job's end`,
+          )
+            .then(() => dispatch(deps))
+            .catch(() => undefined),
       })
     : null;
   const deps: CoreDeps = {
@@ -74,7 +84,11 @@ export async function apiWorld(
     inspector: new MongoDriverInspector({ timeoutMs: 3_000 }),
     runner,
     scheduler: null,
-    alerts: { bus: new LogEventBus(quiet), notifiers: [], webhook: null },
+    alerts: {
+      bus: new LogEventBus(quiet),
+      notifiers: [],
+      webhook: new HttpWebhookSender({ minTimeoutMs: 20 }),
+    },
   };
   const tokens = {
     operator: `op-${randomBytes(16).toString("hex")}`,

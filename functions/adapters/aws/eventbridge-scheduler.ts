@@ -19,6 +19,8 @@ import { schedulerTimezone, toSchedulerCron } from "#core/scheduler-cron.ts";
 /** Scheduler's rule for schedule (and group) names. */
 const NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
 const DESCRIPTION_MAX = 512;
+/** EventBridge Scheduler's context attribute for the time a firing was due (ISO 8601, UTC). */
+export const SCHEDULED_TIME = "<aws.scheduler.scheduled-time>";
 /** Retries of one invocation, and how long an event may wait for them (after that: the dead letters). */
 export const RETRY_POLICY = { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } as const;
 /** Create, update when it exists, create again when it was deleted in between: a few rounds at most. */
@@ -133,7 +135,9 @@ export class EventBridgeScheduler implements Scheduler {
       Target: {
         Arn: this.#targetArn,
         RoleArn: this.#roleArn,
-        Input: JSON.stringify({ schedule_id: schedule.id }),
+        // Scheduler fills in the firing's own time, the same on every retry of it: fan-out derives
+        // its backup ids from it, which makes a retried or duplicated invocation add nothing.
+        Input: JSON.stringify({ schedule_id: schedule.id, scheduled_time: SCHEDULED_TIME }),
         RetryPolicy: { ...RETRY_POLICY },
         ...(this.#deadLetterArn ? { DeadLetterConfig: { Arn: this.#deadLetterArn } } : {}),
       },

@@ -70,13 +70,23 @@ export class ChildProcessJobRunner implements JobRunner {
     const runnerRef = `local:${child.pid}`;
     const log = this.#log.child({ job, runner_ref: runnerRef });
     child.on("error", (err) => log.error({ err }, "task process error"));
-    // The task's stdout is its own JSON log lines: forwarded at debug, under this job.
+    // The task's stdout is its own JSON log lines: forwarded under this job at the task's level
+    // (pino's numbers), so its warnings and announced events show in the server's output.
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      let task: unknown;
       try {
-        log.debug({ task: JSON.parse(line) }, "task log");
+        task = JSON.parse(line);
       } catch {
         log.debug({ line }, "task output");
+        return;
       }
+      const level = (task as { level?: unknown }).level;
+      const msg = (task as { msg?: unknown }).msg;
+      const text = typeof msg === "string" ? `task: ${msg}` : "task log";
+      if (typeof level === "number" && level >= 50) log.error({ task }, text);
+      else if (typeof level === "number" && level >= 40) log.warn({ task }, text);
+      else if (typeof level === "number" && level >= 30) log.info({ task }, text);
+      else log.debug({ task }, text);
     });
     let stderrTail = "";
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {

@@ -3,12 +3,17 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { AuditEntry, JobStatus, Settings } from "#core/entities.ts";
 import { AuditListQuery, UpdateSettingsInput } from "#core/inputs.ts";
-import { currentSettings, updateSettings } from "#core/use-cases/settings.ts";
+import { currentSettings, testWebhook, updateSettings } from "#core/use-cases/settings.ts";
 import { health, stats } from "#core/use-cases/system.ts";
 import { type ApiDeps, errors, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
 
 const Check = z.object({ ok: z.boolean(), detail: z.string() });
 const HealthReply = z.object({ ok: z.boolean(), checks: z.record(z.string(), Check) });
+const WebhookTestReply = z.object({
+  delivered: z.boolean(),
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+});
 const Rate = z.object({ completed: z.number(), failed: z.number(), rate: z.number().nullable() });
 const StatsReply = z.object({
   servers: z.number(),
@@ -50,7 +55,7 @@ export function systemRoutes(deps: ApiDeps) {
       method: "get",
       path: "/settings",
       tags: ["system"],
-      summary: "Defaults: retention_days, keep_last, concurrency, webhook_url",
+      summary: "Defaults: retention_days, keep_last, concurrency, heartbeat_timeout_minutes, webhook_url",
       responses: { 200: reply(Settings, "Settings"), ...errors },
     }),
     async (c) => c.json(await currentSettings(deps), 200),
@@ -65,6 +70,16 @@ export function systemRoutes(deps: ApiDeps) {
       responses: { 200: reply(Settings, "Settings"), ...errors },
     }),
     async (c) => c.json(await updateSettings(deps, c.get("actor"), c.req.valid("json")), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/settings/webhook/test",
+      tags: ["system"],
+      summary: "Send a test notification to the webhook_url (retried like real ones); 409 when none is set",
+      responses: { 200: reply(WebhookTestReply, "What happened to the delivery"), ...errors },
+    }),
+    async (c) => c.json(await testWebhook(deps, c.get("actor")), 200),
   );
   app.openapi(
     createRoute({

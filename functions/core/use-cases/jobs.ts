@@ -1,28 +1,128 @@
-// Handing a queued job to the runner. If the runner cannot start it, the job is recorded failed at
-// once with the reason: a job must never sit queued for a runner that refused it.
+// A job's life outside the task: handing it to a runner, and ending it when its task cannot (the
+// task could not start, died, or went silent). Whoever moves a job to its end announces it.
+import type { Backup, Restore } from "../entities.ts";
+import { ConflictError } from "../errors.ts";
+import { backupEvent, restoreEvent } from "../events.ts";
 import { nowIso } from "../ids.ts";
 import type { JobRef, MetadataStore } from "../ports.ts";
-import type { CoreDeps } from "./deps.ts";
+import { isTerminal } from "../state-machine.ts";
+import { announce } from "./alerts.ts";
+import { type CoreDeps, listAll } from "./deps.ts";
+import { currentSettings } from "./settings.ts";
+
+type Job = Backup | Restore;
 
 /** Records a queued or running job as failed. ConflictError if it already ended. */
-export async function failJob(store: MetadataStore, job: JobRef, reason: string): Promise<void> {
+export async function failJob(store: MetadataStore, job: JobRef, reason: string): Promise<Job> {
   const patch = { finished_at: nowIso(), error: reason.slice(0, 2000) };
-  if (job.kind === "backup") await store.backups.transition(job.id, "failed", patch);
-  else await store.restores.transition(job.id, "failed", patch);
+  return job.kind === "backup"
+    ? await store.backups.transition(job.id, "failed", patch)
+    : await store.restores.transition(job.id, "failed", patch);
 }
 
-export async function startJob(deps: Pick<CoreDeps, "store" | "runner">, job: JobRef): Promise<void> {
-  if (!deps.runner) return; // no runner in this deployment (yet): the job waits, queued
+/** Fails the job and announces it; false (and nothing done) when it had already ended. */
+export async function failAndAnnounce(
+  deps: Pick<CoreDeps, "store" | "alerts">,
+  job: JobRef,
+  reason: string,
+): Promise<boolean> {
+  let failed: Job;
+  try {
+    failed = await failJob(deps.store, job, reason);
+  } catch (error) {
+    if (error instanceof ConflictError) return false; // it ended meanwhile: that outcome stands
+    throw error;
+  }
+  await announce(
+    deps,
+    job.kind === "backup" ? backupEvent(failed as Backup) : restoreEvent(failed as Restore),
+  );
+  return true;
+}
+
+function jobsOf(store: MetadataStore, kind: JobRef["kind"]) {
+  return kind === "backup" ? store.backups : store.restores;
+}
+
+export async function startJob(
+  deps: Pick<CoreDeps, "store" | "runner" | "alerts">,
+  job: JobRef,
+): Promise<void> {
+  if (!deps.runner) return; // no runner in this deployment: the job waits, queued
   let runnerRef: string;
   try {
     ({ runnerRef } = await deps.runner.start(job));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    await failJob(deps.store, job, `the job could not be started: ${message}`);
+    await failAndAnnounce(deps, job, `the job could not be started: ${message}`);
     return;
   }
-  // Marks it handed over (the dispatcher counts it, and does not hand it over again). The task
-  // records the same reference when it claims the job; a job already finished keeps its record.
-  const jobs = job.kind === "backup" ? deps.store.backups : deps.store.restores;
-  await jobs.update(job.id, { runner_ref: runnerRef }).catch(() => undefined);
+  // Marks it handed over (the dispatcher counts it, and does not hand it over again), with a first
+  // heartbeat: a task that never comes up is then reaped like one that went silent. The task
+  // records the same reference when it claims the job. Only while still queued: a job its task
+  // already claimed keeps what the task wrote.
+  const jobs = jobsOf(deps.store, job.kind);
+  const current = await jobs.get(job.id).catch(() => undefined);
+  if (current?.status !== "queued") return;
+  await jobs
+    .update(job.id, { runner_ref: runnerRef, progress: { bytes: 0, at: nowIso() } })
+    .catch(() => undefined);
+}
+
+/**
+ * A job's task has ended (ECS says the task STOPPED; a local task process exited). If the record
+ * still says queued or running, the task died without recording an outcome: it is failed with
+ * `reason` and announced. A task that is not the one the record names (`runnerRef` differs: the
+ * job was handed to another task since) changes nothing. Returns whether the job was failed here.
+ */
+export async function taskEnded(
+  deps: Pick<CoreDeps, "store" | "alerts">,
+  job: JobRef,
+  reason: string,
+  runnerRef?: string,
+): Promise<boolean> {
+  const record = await jobsOf(deps.store, job.kind).get(job.id);
+  if (!record || isTerminal(record.status)) return false;
+  if (runnerRef && record.runner_ref && record.runner_ref !== runnerRef) return false;
+  return await failAndAnnounce(deps, job, reason);
+}
+
+/** When the job last showed life: its latest heartbeat, else when it started, else was created. */
+function lastSign(job: Job): number {
+  return Date.parse(job.progress?.at ?? job.started_at ?? job.created_at);
+}
+
+/**
+ * The reaper: running jobs, and queued ones already handed to a task, whose record had no heartbeat
+ * for longer than the settings' heartbeat_timeout_minutes are failed and announced, and their task
+ * is asked to stop (it may be hung rather than gone). A live task writes its progress every few
+ * seconds, so the timeout only has to cover a task's start (a Fargate image pull) and a slow store.
+ */
+export async function reapSilentJobs(
+  deps: Pick<CoreDeps, "store" | "alerts" | "runner">,
+  now = new Date(),
+): Promise<JobRef[]> {
+  const { heartbeat_timeout_minutes: minutes } = await currentSettings(deps);
+  const limit = now.getTime() - minutes * 60_000;
+  const reaped: JobRef[] = [];
+  for (const kind of ["backup", "restore"] as const) {
+    const jobs = jobsOf(deps.store, kind);
+    const list = (f: { status: "queued" | "running" }, p: { limit: number; cursor?: string | undefined }) =>
+      jobs.list(f, p) as Promise<{ items: Job[]; next_cursor: string | null }>;
+    const [running, queued] = await Promise.all([
+      listAll(list, { status: "running" }),
+      listAll(list, { status: "queued" }),
+    ]);
+    for (const job of [...running, ...queued.filter((j) => j.runner_ref)]) {
+      if (lastSign(job) >= limit) continue;
+      const last = new Date(lastSign(job)).toISOString();
+      const reason = `no heartbeat for more than ${minutes} minutes (last sign of life at ${last}): the task is presumed lost`;
+      if (!(await failAndAnnounce(deps, { kind, id: job.id }, reason))) continue;
+      reaped.push({ kind, id: job.id });
+      if (job.runner_ref && deps.runner) {
+        await deps.runner.stop(job.runner_ref, "no heartbeat: presumed lost").catch(() => undefined);
+      }
+    }
+  }
+  return reaped;
 }

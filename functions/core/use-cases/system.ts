@@ -1,5 +1,6 @@
 // Health and dashboard statistics.
 import { type Backup, JobStatus } from "../entities.ts";
+import { alertChannelChecks } from "./alerts.ts";
 import type { CoreDeps } from "./deps.ts";
 import { listAll } from "./deps.ts";
 import { withNextRuns } from "./schedules.ts";
@@ -13,7 +14,7 @@ export interface HealthCheck {
 export type HealthProbe = () => Promise<HealthCheck>;
 
 export async function health(
-  deps: Pick<CoreDeps, "store" | "scheduler" | "runner">,
+  deps: Pick<CoreDeps, "store" | "scheduler" | "runner" | "alerts">,
   probes: Record<string, HealthProbe>,
 ): Promise<{ ok: boolean; checks: Record<string, HealthCheck> }> {
   const checks: Record<string, HealthCheck> = {};
@@ -33,6 +34,17 @@ export async function health(
       return { ok: true, detail: "reachable" };
     }),
     ...Object.entries(probes).map(([name, probe]) => run(name, probe)),
+    // A failed alert delivery is never silent: health fails until the channel delivers again.
+    (async () => {
+      try {
+        Object.assign(checks, await alertChannelChecks(deps));
+      } catch (error) {
+        checks.alerts = {
+          ok: false,
+          detail: error instanceof Error ? error.message.slice(0, 300) : String(error),
+        };
+      }
+    })(),
   ]);
   checks.scheduler ??= deps.scheduler
     ? { ok: true, detail: "schedules are mirrored to the scheduler" }
