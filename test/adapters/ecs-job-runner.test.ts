@@ -17,10 +17,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   ConflictException,
-  CreateClusterCommand,
   DescribeTasksCommand,
   ECSClient,
-  RegisterTaskDefinitionCommand,
   type RunTaskCommandInput,
   type StopTaskCommandInput,
   type Task,
@@ -28,6 +26,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EcsJobRunner, type EcsJobRunnerOptions, taskArnFromMetadata } from "#adapters/aws/ecs-job-runner.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
+import { createEcsCluster, defaultNetwork, ec2, xmlValues } from "#test/support/moto-ecs.ts";
 
 const cluster = uniqueName("mbm-jobs");
 const family = uniqueName("mbm-task");
@@ -47,23 +46,6 @@ let subnet: string;
 let securityGroup: string;
 let options: EcsJobRunnerOptions;
 
-/** moto's EC2 Query API (the project has no EC2 client): the default VPC's subnets and groups. */
-async function ec2(action: string, params: Record<string, string>): Promise<string> {
-  const { endpoint, region } = awsClientConfig();
-  const res = await fetch(endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20250101/${region}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: new URLSearchParams({ Action: action, Version: "2016-11-15", ...params }),
-  });
-  expect(res.status).toBe(200);
-  return res.text();
-}
-const xmlValues = (xml: string, tag: string) =>
-  [...xml.matchAll(new RegExp(`<${tag}>([^<]+)<`, "g"))].map((m) => m[1]);
-
 async function describeTask(arn: string): Promise<Task> {
   const res = await client.send(new DescribeTasksCommand({ cluster, tasks: [arn], include: ["TAGS"] }));
   expect(res.tasks).toHaveLength(1);
@@ -74,27 +56,8 @@ const jobId = () => crypto.randomUUID();
 const stub = (send: () => Promise<unknown>) => ({ ...options, client: { send } as unknown as ECSClient });
 
 beforeAll(async () => {
-  const subnets = await ec2("DescribeSubnets", {
-    "Filter.1.Name": "default-for-az",
-    "Filter.1.Value.1": "true",
-  });
-  subnet = xmlValues(subnets, "subnetId")[0]!;
-  const groups = await ec2("DescribeSecurityGroups", {
-    "Filter.1.Name": "group-name",
-    "Filter.1.Value.1": "default",
-  });
-  securityGroup = xmlValues(groups, "groupId")[0]!;
-  await client.send(new CreateClusterCommand({ clusterName: cluster }));
-  await client.send(
-    new RegisterTaskDefinitionCommand({
-      family,
-      networkMode: "awsvpc",
-      requiresCompatibilities: ["FARGATE"],
-      cpu: "256",
-      memory: "512",
-      containerDefinitions: [{ name: "task", image: "mbm-task:test", essential: true, memory: 512 }],
-    }),
-  );
+  ({ subnet, securityGroup } = await defaultNetwork());
+  await createEcsCluster(client, cluster, family);
   options = {
     client,
     cluster,

@@ -4,7 +4,7 @@ import { CreateClusterCommand, type ECSClient, RegisterTaskDefinitionCommand } f
 import { awsClientConfig } from "./env.ts";
 
 /** moto's EC2 Query API (the project has no EC2 client). */
-async function ec2(action: string, params: Record<string, string>): Promise<string> {
+export async function ec2(action: string, params: Record<string, string>): Promise<string> {
   const { endpoint, region } = awsClientConfig();
   const res = await fetch(endpoint, {
     method: "POST",
@@ -18,7 +18,7 @@ async function ec2(action: string, params: Record<string, string>): Promise<stri
   return res.text();
 }
 
-const xmlValues = (xml: string, tag: string) =>
+export const xmlValues = (xml: string, tag: string) =>
   [...xml.matchAll(new RegExp(`<${tag}>([^<]+)<`, "g"))].map((m) => m[1]!);
 
 /** A subnet and the security group of moto's default VPC. */
