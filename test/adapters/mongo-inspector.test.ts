@@ -1,16 +1,15 @@
 // The MongoDB driver inspector against the real FerretDB and real sockets: each way a connection
 // fails is reported as the kind the user can act on, and no message ever carries the password.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import { ConnectionFailedError, type ConnectionTestResult, type MongoTarget } from "#core/ports.ts";
-import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
+import { adminMongoClient, mongoInfo, scratchDir, uniqueName } from "#test/support/env.ts";
 import { freePort } from "../../scripts/local-servers.ts";
 
 const inspector = new MongoDriverInspector();
@@ -152,7 +151,7 @@ describe("MongoDriverInspector", () => {
   })();
 
   it.skipIf(!hasOpenssl)("a TLS server with an untrusted self-signed certificate: tls", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mbm-tls-"));
+    const dir = scratchDir("mbm-tls-");
     try {
       const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
       execFileSync(

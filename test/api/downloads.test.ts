@@ -2,9 +2,6 @@
 // local mode the real local server (over HTTP, as a browser would) and its signed /downloads/ link,
 // followed without the bearer token. Either way the bytes are the archive the record describes.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "#core/ids.ts";
@@ -13,7 +10,7 @@ import { type LocalServer, startLocalServer } from "#functions/api/server.ts";
 import { createLogger } from "#functions/logger.ts";
 import { type ApiWorld, apiWorld, knownPasswords, parseJson } from "#test/support/api-harness.ts";
 import { toolPath } from "#test/support/engine-harness.ts";
-import { adminMongoClient, awsClientConfig, mongoInfo, uniqueName } from "#test/support/env.ts";
+import { adminMongoClient, awsClientConfig, mongoInfo, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 import { seedSampleDatabase } from "#test/support/sample-data.ts";
 import { freePort } from "../../scripts/local-servers.ts";
@@ -68,7 +65,7 @@ async function localDeployment(): Promise<Deployment & { server: LocalServer }> 
   };
   const server = await startLocalServer({
     port: await freePort(),
-    dataDir: mkdtempSync(join(tmpdir(), "mbm-downloads-")),
+    dataDir: scratchDir("mbm-downloads-"),
     token: tokens.operator,
     viewerToken: tokens.viewer,
     tools: { mongodump: toolPath("mongodump"), mongorestore: toolPath("mongorestore") },

@@ -2,14 +2,12 @@
 // its cron ticker and child-process tasks): a `* * * * *` schedule produces a scheduled backup within
 // 70 s; toggled off, no more appear; toggled on, they resume. Slow by nature (minute boundaries):
 // it runs alongside the other files.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer } from "#functions/api/server.ts";
 import { createLogger } from "#functions/logger.ts";
 import { toolPath } from "#test/support/engine-harness.ts";
-import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
+import { adminMongoClient, mongoInfo, scratchDir, uniqueName } from "#test/support/env.ts";
 import { seedSampleDatabase } from "#test/support/sample-data.ts";
 import { freePort } from "../../scripts/processes.ts";
 
@@ -58,7 +56,7 @@ beforeAll(async () => {
   const mongo = await adminMongoClient();
   await seedSampleDatabase(mongo, database, 40);
   await mongo.close();
-  dataDir = mkdtempSync(join(tmpdir(), "mbm-e2e-sched-"));
+  dataDir = scratchDir("mbm-e2e-sched-");
   server = await startLocalServer({
     port: await freePort(),
     dataDir,

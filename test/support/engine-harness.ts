@@ -2,8 +2,7 @@
 // on moto, or the local adapters in a temp dir), a server record for the test FerretDB with its
 // password in the secret store, and a way to run the real task entry point as a child process.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -18,7 +17,7 @@ import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import type { Backup, Compression, Restore, Server } from "#core/entities.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { findTool } from "../../scripts/processes.ts";
-import { awsClientConfig, uniqueName } from "./env.ts";
+import { awsClientConfig, scratchDir, uniqueName } from "./env.ts";
 import { makeBackup, makeRestore, makeServer } from "./fixtures.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
@@ -82,7 +81,7 @@ export async function awsWorld(): Promise<EngineWorld> {
 }
 
 export async function localWorld(): Promise<EngineWorld> {
-  const dir = mkdtempSync(join(tmpdir(), "mbm-local-"));
+  const dir = scratchDir("mbm-local-");
   const blobDir = join(dir, "blobs");
   return {
     kind: "local",

@@ -1,5 +1,7 @@
 // What tests need to reach the shared servers started by the global setup.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { inject } from "vitest";
 
@@ -31,4 +33,9 @@ export async function adminMongoClient(): Promise<MongoClient> {
   });
   await client.connect();
   return client;
+}
+
+/** A new temporary directory under the run's scratch directory (removed when the run ends). */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(inject("scratch"), prefix));
 }

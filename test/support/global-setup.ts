@@ -1,5 +1,8 @@
 // vitest global setup: one moto server and one FerretDB for the whole run, on free loopback ports.
 // Tests read their addresses with `inject(...)` (see test/support/env.ts).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { type RunningServer, startFerretDb, startMoto } from "../../scripts/local-servers.ts";
 
@@ -7,13 +10,18 @@ declare module "vitest" {
   export interface ProvidedContext {
     awsEndpoint: string;
     mongo: { host: string; port: number; username: string; password: string };
+    /** A directory for this run's temporary files, removed when the run ends. */
+    scratch: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const started: RunningServer[] = [];
+  const scratch = mkdtempSync(join(tmpdir(), "mbm-test-run-"));
+  project.provide("scratch", scratch);
   const stop = async () => {
     await Promise.allSettled(started.map((s) => s.stop()));
+    rmSync(scratch, { recursive: true, force: true });
   };
   try {
     const track = <T extends RunningServer>(s: T) => {

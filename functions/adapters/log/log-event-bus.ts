@@ -13,7 +13,8 @@ export class LogEventBus implements EventBus {
   }
 
   async publish(event: DomainEvent): Promise<void> {
-    const line = { event: event.type, time: event.time, detail: event.detail };
+    // `event_time`: pino already writes `time` (when the line was logged).
+    const line = { event: event.type, event_time: event.time, detail: event.detail };
     if (needsNotification(event)) this.#log.warn(line, `event ${event.type}`);
     else this.#log.info(line, `event ${event.type}`);
   }
