@@ -1,0 +1,128 @@
+// IAM grants written out action by action. The CDK's grant helpers add wildcard actions
+// (`s3:GetObject*`, `kms:ReEncrypt*`); these name exactly the calls the adapters make, so a review
+// can match each action to a line of functions/adapters/aws. ARNs are built from the resources'
+// fixed names, and where a resource part must be a wildcard (ids made at run time), the cdk-nag
+// finding is acknowledged right here, with the reason.
+import { ArnFormat, Aws, type Stack, Token } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type { IConstruct } from "constructs";
+import { acknowledge } from "./nag.ts";
+
+export const BACKUP_PREFIX = "backups/";
+
+/** The backup bucket's name (globally unique per account and region), and how cdk-nag prints it. */
+export const backupBucketName = (stack: Stack) => `mongo-backup-manager-${stack.account}-${stack.region}`;
+const printedBucket = (stack: Stack) => {
+  const { region, account } = printed(stack);
+  return `mongo-backup-manager-${account}-${region}`;
+};
+
+type Grantee = iam.IGrantable & IConstruct;
+
+/** How cdk-nag prints the stack's region and account: pseudo parameters, or the values when known. */
+export function printed(stack: Stack): { region: string; account: string } {
+  return {
+    region: Token.isUnresolved(stack.region) ? "<AWS::Region>" : stack.region,
+    account: Token.isUnresolved(stack.account) ? "<AWS::AccountId>" : stack.account,
+  };
+}
+
+/** How cdk-nag prints an ARN built by formatArn in this stack. */
+export function nagArn(stack: Stack, service: string, rest: string): string {
+  const { region, account } = printed(stack);
+  return `arn:<AWS::Partition>:${service}:${service === "s3" ? "::" : `${region}:${account}:`}${rest}`;
+}
+
+function allow(
+  grantee: Grantee,
+  actions: string[],
+  resources: string[],
+  conditions?: Record<string, unknown>,
+) {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
+  );
+}
+
+function wildcard(grantee: Grantee, printed: string, reason: string) {
+  acknowledge(grantee, `AwsSolutions::AwsSolutions-IAM5[Resource::${printed}]`, reason);
+}
+
+/** Items of the metadata table and its indexes (dynamodb-metadata-store.ts: Get, Put, Delete, Query). */
+export function grantTable(grantee: Grantee, stack: Stack, tableName: string): void {
+  const table = stack.formatArn({ service: "dynamodb", resource: "table", resourceName: tableName });
+  allow(
+    grantee,
+    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+    [table, `${table}/index/*`],
+  );
+  wildcard(
+    grantee,
+    nagArn(stack, "dynamodb", `table/${tableName}/index/*`),
+    "The table's five indexes (gsi1-gsi5), all queried by list paths.",
+  );
+}
+
+/** The key that encrypts the table, bucket, secrets, topic and queue. */
+export function grantKey(grantee: Grantee, keyArn: string): void {
+  allow(grantee, ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"], [keyArn]);
+}
+
+/** Archives under backups/ only (s3-blob-store.ts; a multipart upload is s3:PutObject). */
+export function grantArchives(
+  grantee: Grantee,
+  stack: Stack,
+  access: { read?: boolean; write?: boolean; delete?: boolean },
+): void {
+  const actions = [
+    ...(access.read ? ["s3:GetObject"] : []),
+    ...(access.write ? ["s3:PutObject", "s3:AbortMultipartUpload"] : []),
+    ...(access.delete ? ["s3:DeleteObject"] : []),
+  ];
+  const bucketName = backupBucketName(stack);
+  allow(grantee, actions, [`arn:${Aws.PARTITION}:s3:::${bucketName}/${BACKUP_PREFIX}*`]);
+  if (access.write) {
+    allow(grantee, ["s3:ListBucketMultipartUploads"], [`arn:${Aws.PARTITION}:s3:::${bucketName}`], {
+      StringLike: { "s3:prefix": [`${BACKUP_PREFIX}*`] },
+    });
+  }
+  wildcard(
+    grantee,
+    `arn:<AWS::Partition>:s3:::${printedBucket(stack)}/${BACKUP_PREFIX}*`,
+    "Archive keys are made per backup (backups/<server>/<database>/<id>...): the prefix is the scope.",
+  );
+}
+
+/** The servers' secrets under the prefix (secrets-manager-secret-store.ts). */
+export function grantSecrets(
+  grantee: Grantee,
+  stack: Stack,
+  prefix: string,
+  access: "read" | "manage",
+): void {
+  // Secret ARNs end in a random suffix (`-AbCdEf`), and there is one secret per server.
+  const arn = stack.formatArn({
+    service: "secretsmanager",
+    resource: "secret",
+    resourceName: `${prefix}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  const actions =
+    access === "read"
+      ? ["secretsmanager:GetSecretValue"]
+      : [
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:CreateSecret",
+          "secretsmanager:PutSecretValue",
+          "secretsmanager:DeleteSecret",
+          "secretsmanager:RestoreSecret",
+          "secretsmanager:TagResource",
+        ];
+  allow(grantee, actions, [arn]);
+  wildcard(
+    grantee,
+    nagArn(stack, "secretsmanager", `secret:${prefix}*`),
+    "One secret per server, created at run time under this prefix; nothing else is readable.",
+  );
+}

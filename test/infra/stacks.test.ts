@@ -1,0 +1,273 @@
+// The CDK app synthesized as `npx cdk synth` does it (functions bundled, task image staged, cdk-nag's
+// AWS Solutions checks applied), with no AWS credentials, then its templates checked for what the
+// deployment promises: private buckets, PITR, the JWT authorizer on every route, least-privilege IAM,
+// no secrets in any environment, and the alarms.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { App, Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "#test/support/engine-harness.ts";
+import { scratchDir } from "#test/support/env.ts";
+import { buildApp } from "../../infra/app.ts";
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+let data: Template;
+let service: Template;
+let outdir: string;
+
+function synth(context: Record<string, string> = {}) {
+  outdir = scratchDir("cdk-");
+  const built = buildApp(new App({ outdir, context }));
+  built.app.synth(); // cdk-nag errors (unacknowledged findings) make this throw
+  return built;
+}
+
+beforeAll(() => {
+  const built = synth();
+  data = Template.fromStack(built.data);
+  service = Template.fromStack(built.service);
+}, 120_000);
+
+const all = (t: Template): Resources => t.toJSON().Resources as Resources;
+const ofType = (t: Template, type: string) => Object.entries(all(t)).filter(([, r]) => r.Type === type);
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => JSON.stringify(s.Resource);
+const statementsOf = (t: Template) =>
+  ofType(t, "AWS::IAM::Policy").flatMap(([id, r]) =>
+    ((r.Properties!.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map((s) => ({ id, s })),
+  );
+
+describe("the CDK app", () => {
+  it("`npx cdk synth` succeeds with no AWS credentials in the environment", () => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_") && !k.startsWith("CDK_")),
+    );
+    const out = scratchDir("cdk-cli-");
+    const run = spawnSync("npx", ["cdk", "synth", "--quiet", "--no-notices", "--output", out], {
+      cwd: repoRoot,
+      env: { ...env, HOME: scratchDir("home-") }, // no ~/.aws either
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(run.status, `${run.stdout}\n${run.stderr}`.slice(-3000)).toBe(0);
+    expect(run.stdout + run.stderr).toContain("Successfully synthesized");
+    expect(existsSync(join(out, "MongoBackupApp.template.json"))).toBe(true);
+  }, 180_000);
+
+  it("synthesizes with cdk-nag applied, and nag does fail an unacknowledged finding", () => {
+    expect(ofType(service, "AWS::Lambda::Function").length).toBeGreaterThanOrEqual(5);
+    const { app } = buildApp(new App({ outdir: scratchDir("cdk-nag-") }));
+    const careless = new Stack(app, "Careless");
+    new s3.Bucket(careless, "Open", { enforceSSL: false });
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1|AwsSolutions-S10/);
+  });
+
+  it("keeps every bucket private, TLS-only; the backup bucket KMS-encrypted, versioned, aborting stale uploads", () => {
+    for (const t of [data, service]) {
+      for (const [, bucket] of ofType(t, "AWS::S3::Bucket")) {
+        expect(bucket.Properties?.PublicAccessBlockConfiguration).toEqual({
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        });
+      }
+      for (const [, policy] of ofType(t, "AWS::S3::BucketPolicy")) {
+        const statements = (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
+        expect(
+          statements.some(
+            (s) => s.Effect === "Deny" && JSON.stringify(s.Condition).includes("aws:SecureTransport"),
+          ),
+        ).toBe(true);
+        expect(
+          statements.every(
+            (s) => JSON.stringify(s).includes('"Principal":"*"') === false || s.Effect === "Deny",
+          ),
+        ).toBe(true);
+      }
+    }
+    data.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: "aws:kms" }) }),
+        ],
+      },
+      VersioningConfiguration: { Status: "Enabled" },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+        ]),
+      },
+    });
+  });
+
+  it("retains the stateful resources and turns point-in-time recovery on", () => {
+    data.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    });
+    for (const type of ["AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Cognito::UserPool"]) {
+      for (const [id] of ofType(data, type))
+        expect(data.toJSON().Resources[id].DeletionPolicy, id).toBe("Retain");
+    }
+    data.hasResourceProperties("AWS::Cognito::UserPool", {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    });
+  });
+
+  it("puts the Cognito JWT authorizer on every route, health included, and CORS for the console only", () => {
+    const routes = ofType(service, "AWS::ApiGatewayV2::Route");
+    expect(routes.length).toBeGreaterThan(0);
+    for (const [id, route] of routes) {
+      expect(route.Properties?.AuthorizationType, id).toBe("JWT");
+      expect(route.Properties?.AuthorizerId, id).toBeDefined();
+    }
+    expect(routes.map(([, r]) => r.Properties?.RouteKey)).toContain("GET /api/{proxy+}");
+    service.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "JWT",
+      JwtConfiguration: Match.objectLike({ Audience: Match.anyValue(), Issuer: Match.anyValue() }),
+    });
+    const api = ofType(service, "AWS::ApiGatewayV2::Api")[0]![1];
+    const origins = (api.Properties!.CorsConfiguration as { AllowOrigins: unknown[] }).AllowOrigins;
+    expect(origins).toHaveLength(1);
+    expect(JSON.stringify(origins)).toContain("Distribution");
+    service.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: Match.anyValue() }),
+    });
+  });
+
+  it("has no IAM statement with a wildcard action in the product's own roles, and none with `*` anywhere", () => {
+    for (const { id, s } of [...statementsOf(data), ...statementsOf(service)]) {
+      for (const action of actionsOf(s)) {
+        expect(action === "*" || action.endsWith(":*"), `${id}: ${action}`).toBe(false);
+        if (!id.startsWith("CustomCDKBucketDeployment")) expect(action, id).not.toContain("*");
+      }
+    }
+  });
+
+  it("limits the task role to its table, the backups/ prefix, the servers' secrets, the key, the bus and the topic", () => {
+    const taskPolicies = statementsOf(service).filter(({ id }) => id.startsWith("TaskTaskRole"));
+    expect(taskPolicies.length).toBeGreaterThan(0);
+    for (const { s } of taskPolicies) {
+      const resources = resourcesOf(s);
+      for (const action of actionsOf(s)) {
+        const service_ = action.split(":")[0];
+        if (service_ === "s3" && action !== "s3:ListBucketMultipartUploads")
+          expect(resources).toMatch(/\/backups\/\*"/);
+        if (service_ === "s3" && action === "s3:ListBucketMultipartUploads")
+          expect(JSON.stringify(s.Condition)).toContain("backups/*");
+        if (service_ === "secretsmanager") {
+          expect(action).toBe("secretsmanager:GetSecretValue");
+          expect(resources).toContain("secret:mbm/servers/*");
+        }
+        if (service_ === "dynamodb") expect(resources).toContain("table/mongo-backup-manager-metadata");
+        expect(["s3", "secretsmanager", "dynamodb", "kms", "events", "sns"]).toContain(service_);
+      }
+    }
+  });
+
+  it("passes no secret-looking value in any container's or function's environment", () => {
+    const secretName = /PASSWORD|PASSWD|SECRET(?!_PREFIX)|TOKEN|PRIVATE|CREDENTIAL|API_KEY/i;
+    const envs: Array<[string, Record<string, unknown>]> = [];
+    for (const [id, fn] of ofType(service, "AWS::Lambda::Function")) {
+      envs.push([
+        id,
+        (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {},
+      ]);
+    }
+    for (const [id, task] of ofType(service, "AWS::ECS::TaskDefinition")) {
+      for (const c of task.Properties!.ContainerDefinitions as Array<{
+        Environment?: Array<{ Name: string; Value: unknown }>;
+        Secrets?: unknown;
+      }>) {
+        envs.push([id, Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, e.Value]))]);
+      }
+    }
+    expect(envs.length).toBeGreaterThanOrEqual(6);
+    for (const [id, env] of envs) {
+      for (const [name, value] of Object.entries(env)) {
+        expect(secretName.test(name), `${id}: ${name}`).toBe(false);
+        if (typeof value === "string")
+          expect(value, `${id}: ${name}`).not.toMatch(/^[A-Za-z0-9+/]{32,}={0,2}$/);
+      }
+    }
+  });
+
+  it("stages the task image's build context from the allow-list: the Dockerfile and the task's sources only", () => {
+    const manifest = JSON.parse(readFileSync(join(outdir, "MongoBackupApp.assets.json"), "utf8")) as {
+      dockerImages: Record<string, { source: { directory: string; dockerFile: string } }>;
+    };
+    const [image] = Object.values(manifest.dockerImages);
+    const dir = join(outdir, image!.source.directory);
+    expect(image!.source.dockerFile).toBe("task-image/Dockerfile");
+    expect(existsSync(join(dir, "task-image/Dockerfile"))).toBe(true);
+    expect(existsSync(join(dir, "task-image/src/main.ts"))).toBe(true);
+    for (const absent of ["node_modules", ".git", ".mbm-data", "test", "infra", "web"]) {
+      expect(existsSync(join(dir, absent)), absent).toBe(false);
+    }
+  });
+
+  it("runs the task with a read-only root filesystem and only /tmp writable, on ARM64 Fargate", () => {
+    service.hasResourceProperties("AWS::ECS::TaskDefinition", {
+      RequiresCompatibilities: ["FARGATE"],
+      RuntimePlatform: { CpuArchitecture: "ARM64", OperatingSystemFamily: "LINUX" },
+      ContainerDefinitions: [
+        Match.objectLike({
+          ReadonlyRootFilesystem: true,
+          MountPoints: [{ ContainerPath: "/tmp", ReadOnly: false, SourceVolume: "tmp" }],
+        }),
+      ],
+    });
+    service.hasResourceProperties("AWS::ECS::Cluster", {
+      ClusterSettings: [{ Name: "containerInsights", Value: "enabled" }],
+    });
+  });
+
+  it("has alarms on failed backups, stale schedules, every function's errors and the dead-letter queue", () => {
+    const alarms = ofType(service, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties ?? {});
+    const described = alarms.map((a) => String(a.AlarmDescription));
+    expect(described).toEqual(
+      expect.arrayContaining([
+        "BackupFailed events in the last 5 minutes",
+        "ScheduleStale events in the last 5 minutes",
+        "The Api function failed",
+        "The FanOut function failed",
+        "The TaskState function failed",
+        "The Housekeeping function failed",
+        "The Retention function failed",
+        "A schedule firing failed every retry and is in the dead-letter queue",
+      ]),
+    );
+    service.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: Match.objectLike({ "detail-type": ["ECS Task State Change"] }),
+    });
+    service.hasResourceProperties("AWS::Scheduler::ScheduleGroup", Match.anyValue());
+  });
+
+  it("with a VPC of yours: tasks in its subnets without public IPs, the API function inside it", () => {
+    const { service: inVpc } = synth({
+      vpcId: "vpc-0123456789abcdef0",
+      availabilityZones: "eu-west-1a,eu-west-1b",
+      subnetIds: "subnet-0aaa,subnet-0bbb",
+    });
+    const t = Template.fromStack(inVpc);
+    const fns = ofType(t, "AWS::Lambda::Function").filter(([id]) => id.startsWith("Api"));
+    expect(fns).toHaveLength(1);
+    const api = fns[0]![1].Properties!;
+    expect((api.VpcConfig as { SubnetIds: string[] }).SubnetIds).toEqual(["subnet-0aaa", "subnet-0bbb"]);
+    const env = (api.Environment as { Variables: Record<string, string> }).Variables;
+    expect(env.MBM_TASK_SUBNETS).toBe("subnet-0aaa,subnet-0bbb");
+    expect(env.MBM_TASK_ASSIGN_PUBLIC_IP).toBe("false");
+    expect(ofType(t, "AWS::EC2::VPC")).toHaveLength(0);
+    expect(ofType(service, "AWS::EC2::NatGateway")).toHaveLength(0); // the default: no NAT cost
+  }, 120_000);
+});
