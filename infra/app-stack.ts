@@ -3,6 +3,7 @@
 // Everything here can be replaced or deleted; the data stack keeps what matters.
 import { join } from "node:path";
 import {
+  ArnFormat,
   CfnCondition,
   CfnOutput,
   CfnParameter,
@@ -230,9 +231,10 @@ export class AppStack extends Stack {
       name: string,
       entry: string,
       env: Record<string, string>,
-      o: { memory?: number; timeout?: number; inVpc?: boolean } = {},
+      o: { memory?: number; timeout?: number; inVpc?: boolean; functionName?: string } = {},
     ) => {
       const f = new nodejs.NodejsFunction(this, name, {
+        ...(o.functionName ? { functionName: o.functionName } : {}),
         entry: join(repoRoot, entry),
         handler: "handler",
         runtime: lambda.Runtime.NODEJS_24_X,
@@ -276,7 +278,17 @@ export class AppStack extends Stack {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    const fanOut = fn("FanOut", "functions/events/fan-out.ts", runnerEnv);
+    // Named, so that its ARN can be written without a reference to the function itself: the function
+    // needs it too (its Scheduler adapter removes an orphaned timer), and a function cannot depend
+    // on its own attribute.
+    const fanOutName = `${this.stackName}-fan-out`;
+    const fanOutArn = this.formatArn({
+      service: "lambda",
+      resource: "function",
+      resourceName: fanOutName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const fanOut = fn("FanOut", "functions/events/fan-out.ts", runnerEnv, { functionName: fanOutName });
     const schedulerRole = new iam.Role(this, "SchedulerRole", {
       assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com", {
         conditions: { StringEquals: { "aws:SourceAccount": this.account } },
@@ -292,7 +304,7 @@ export class AppStack extends Stack {
     grantKey(schedulerRole, data.key.keyArn);
     const schedulerEnv: Record<string, string> = {
       MBM_SCHEDULE_GROUP: group.scheduleGroupName,
-      MBM_FAN_OUT_FUNCTION_ARN: fanOut.functionArn,
+      MBM_FAN_OUT_FUNCTION_ARN: fanOutArn,
       MBM_SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
       MBM_SCHEDULER_DLQ_ARN: deadLetters.queueArn,
     };
@@ -327,8 +339,7 @@ export class AppStack extends Stack {
         );
       }
     };
-    for (const [name, value] of Object.entries(schedulerEnv))
-      if (name !== "MBM_FAN_OUT_FUNCTION_ARN") fanOut.addEnvironment(name, value);
+    for (const [name, value] of Object.entries(schedulerEnv)) fanOut.addEnvironment(name, value);
     grantRunner(fanOut);
     grantScheduler(fanOut, false);
 

@@ -1,7 +1,6 @@
 // Lambda: a schedule fired. EventBridge Scheduler invokes it with the input its adapter wrote,
 // `{"schedule_id": "...", "scheduled_time": "<the firing's time>"}`, and retries it on error.
 import { z } from "zod";
-import { NotFoundError } from "#core/errors.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { fanOutSchedule } from "#core/use-cases/fan-out.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
@@ -15,7 +14,7 @@ export const FanOutEvent = z.object({
 
 export interface FanOutSummary {
   schedule_id: string;
-  scheduled_at: string | null;
+  scheduled_at: string;
   created: number;
   existing: number;
   skipped: string | null;
@@ -31,34 +30,19 @@ export function fanOutHandler(deps: () => CoreDeps, log: Logger) {
       );
     }
     const { schedule_id: scheduleId, scheduled_time: at } = parsed.data;
-    const d = deps();
-    try {
-      const result = await fanOutSchedule(d, scheduleId, at ? new Date(at) : new Date());
-      const summary = {
-        schedule_id: scheduleId,
-        scheduled_at: result.scheduled_at,
-        created: result.created.length,
-        existing: result.existing.length,
-        skipped: result.skipped,
-      };
-      log.info(summary, "schedule fired");
-      return summary;
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      // The schedule was deleted but its timer fired (deleted in between, or left behind): nothing
-      // to back up, and retrying cannot help. The orphan timer goes, so it stops firing.
-      log.warn({ schedule_id: scheduleId }, "fan-out for an unknown schedule ignored; its timer is removed");
-      await d.scheduler
-        ?.remove(scheduleId)
-        .catch((err: unknown) => log.warn({ err }, "removing the timer failed"));
-      return {
-        schedule_id: scheduleId,
-        scheduled_at: null,
-        created: 0,
-        existing: 0,
-        skipped: "unknown schedule",
-      };
-    }
+    // A firing for a deleted schedule is skipped (and its timer removed) by the use case. Any other
+    // failure (the store, a scope that no longer exists) throws: the Scheduler retries, then the
+    // dead letters and the function's error alarm tell someone.
+    const result = await fanOutSchedule(deps(), scheduleId, at ? new Date(at) : new Date());
+    const summary: FanOutSummary = {
+      schedule_id: scheduleId,
+      scheduled_at: result.scheduled_at,
+      created: result.created.length,
+      existing: result.existing.length,
+      skipped: result.skipped,
+    };
+    log.info(summary, "schedule fired");
+    return summary;
   };
 }
 

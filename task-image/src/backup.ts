@@ -3,7 +3,6 @@
 // buffers and the blob store's part buffers, whatever the database size.
 import { pipeline } from "node:stream/promises";
 import type { Backup } from "#core/entities.ts";
-import { ConflictError } from "#core/errors.ts";
 import { backupEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
@@ -15,6 +14,7 @@ import {
   failureReason,
   JobFailedError,
   ProgressReporter,
+  recordFailure,
 } from "./engine.ts";
 import {
   describeToolFailure,
@@ -110,23 +110,12 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
     const reason = failureReason(error, signal, secrets);
     log.error({ backup_id: backupId, reason }, "backup failed");
     await deps.blobs.delete(key).catch(() => undefined);
-    try {
-      const failed = await store.backups.transition(backupId, "failed", {
-        finished_at: nowIso(),
-        duration_ms: elapsedMs(startedAt),
-        error: reason,
-        blob_key: null,
-      });
-      await announceOutcome(deps, backupEvent(failed));
-      return failed;
-    } catch (recordError) {
-      // Already cancelled (or completed and lost to a cancel): that state stands.
-      if (recordError instanceof ConflictError) {
-        const current = await store.backups.get(backupId);
-        if (current) return current;
-      }
-      throw recordError;
-    }
+    return await recordFailure(
+      store.backups,
+      backupId,
+      { finished_at: nowIso(), duration_ms: elapsedMs(startedAt), error: reason, blob_key: null },
+      (failed) => announceOutcome(deps, backupEvent(failed)),
+    );
   }
 }
 

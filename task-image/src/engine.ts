@@ -1,6 +1,9 @@
 // What the backup and restore programs share: their dependencies and how a failure is recorded.
+
+import type { JobStatus } from "#core/entities.ts";
+import { ConflictError } from "#core/errors.ts";
 import type { DomainEvent } from "#core/events.ts";
-import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import type { BlobStore, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
 import { announce } from "#core/use-cases/alerts.ts";
 import type { Alerts } from "#core/use-cases/deps.ts";
@@ -29,6 +32,28 @@ export async function announceOutcome(deps: EngineDeps, event: DomainEvent | und
 }
 
 type Progress = { bytes: number; at: string };
+
+/**
+ * Records the job failed and announces it. If it already ended (cancelled, or lost to a cancel
+ * while completing), that state stands: it is returned and this task announces nothing.
+ */
+export async function recordFailure<T extends { id: string; status: JobStatus }>(
+  jobs: Pick<JobStore<T, unknown>, "transition" | "get">,
+  id: string,
+  patch: Partial<Omit<T, "id" | "status">>,
+  announce: (failed: T) => Promise<void>,
+): Promise<T> {
+  let failed: T;
+  try {
+    failed = await jobs.transition(id, "failed", patch);
+  } catch (recordError) {
+    const current = recordError instanceof ConflictError ? await jobs.get(id) : undefined;
+    if (current) return current;
+    throw recordError;
+  }
+  await announce(failed);
+  return failed;
+}
 
 /**
  * Writes a running job's progress every interval, one write at a time (a slow store skips ticks

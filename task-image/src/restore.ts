@@ -10,7 +10,6 @@
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Restore } from "#core/entities.ts";
-import { ConflictError } from "#core/errors.ts";
 import { restoreEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
@@ -21,6 +20,7 @@ import {
   failureReason,
   JobFailedError,
   ProgressReporter,
+  recordFailure,
 } from "./engine.ts";
 import {
   describeToolFailure,
@@ -174,20 +174,11 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
   } catch (error) {
     const reason = failureReason(error, signal, secrets);
     log.error({ restore_id: restoreId, reason }, "restore failed");
-    try {
-      const failed = await store.restores.transition(restoreId, "failed", {
-        finished_at: nowIso(),
-        duration_ms: elapsedMs(startedAt),
-        error: reason,
-      });
-      await announceOutcome(deps, restoreEvent(failed));
-      return failed;
-    } catch (recordError) {
-      if (recordError instanceof ConflictError) {
-        const current = await store.restores.get(restoreId);
-        if (current) return current;
-      }
-      throw recordError;
-    }
+    return await recordFailure(
+      store.restores,
+      restoreId,
+      { finished_at: nowIso(), duration_ms: elapsedMs(startedAt), error: reason },
+      (failed) => announceOutcome(deps, restoreEvent(failed)),
+    );
   }
 }

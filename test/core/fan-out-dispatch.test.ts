@@ -1,15 +1,13 @@
 // Schedule fan-out (idempotent per firing) and the dispatcher (concurrency limits, oldest first),
 // on the real local metadata store. The job runner is a recording fake of our own port: what is
 // under test is which jobs get started, not the tasks themselves (test/api and test/e2e run those).
-
 import { beforeEach, describe, expect, it } from "vitest";
-import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import type { ManagedDatabase, Server } from "#core/entities.ts";
-import type { JobRef, JobRunner, MongoInspector } from "#core/ports.ts";
+import type { JobRef, JobRunner } from "#core/ports.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { dispatch } from "#core/use-cases/dispatch.ts";
 import { fanOutSchedule } from "#core/use-cases/fan-out.ts";
-import { createLogger } from "#functions/logger.ts";
+import { coreDepsOf } from "#test/support/core-deps.ts";
 import { localWorld } from "#test/support/engine-harness.ts";
 import { makeBackup, makeDatabase, makeSchedule, makeServer, makeSettings } from "#test/support/fixtures.ts";
 
@@ -28,11 +26,6 @@ class RecordingRunner implements JobRunner {
   async stop() {}
 }
 
-const noInspector: MongoInspector = {
-  test: async () => ({ ok: false, kind: "other", message: "not used here" }),
-  listDatabases: async () => [],
-};
-
 let deps: CoreDeps;
 let runner: RecordingRunner;
 let a: Server;
@@ -42,15 +35,7 @@ const dbs: ManagedDatabase[] = [];
 beforeEach(async () => {
   const world = await localWorld();
   runner = new RecordingRunner();
-  deps = {
-    store: world.store,
-    secrets: world.secrets,
-    blobs: world.blobs,
-    inspector: noInspector,
-    runner,
-    scheduler: null,
-    alerts: { bus: new LogEventBus(createLogger("test", { level: "silent" })), notifiers: [], webhook: null },
-  };
+  deps = coreDepsOf(world, { runner });
   a = await deps.store.servers.create(makeServer({ name: "a" }));
   b = await deps.store.servers.create(makeServer({ name: "b" }));
   dbs.length = 0;

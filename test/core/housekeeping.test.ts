@@ -1,14 +1,12 @@
 // Housekeeping on both metadata stores: the reaper (jobs whose heartbeat stopped) and stale-schedule
 // detection, with announcements received by a real HTTP webhook server.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { HttpWebhookSender } from "#adapters/http-webhook.ts";
-import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import type { Backup, Schedule, Server } from "#core/entities.ts";
-import type { JobRef, JobRunner, MongoInspector } from "#core/ports.ts";
+import type { JobRef, JobRunner } from "#core/ports.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { checkStaleSchedule, housekeeping } from "#core/use-cases/housekeeping.ts";
 import { reapSilentJobs } from "#core/use-cases/jobs.ts";
-import { createLogger } from "#functions/logger.ts";
+import { coreDepsOf, quietAlerts } from "#test/support/core-deps.ts";
 import { awsWorld, localWorld } from "#test/support/engine-harness.ts";
 import { makeBackup, makeRestore, makeSchedule, makeServer, makeSettings } from "#test/support/fixtures.ts";
 import { startWebhookServer, type WebhookServer } from "#test/support/webhook-server.ts";
@@ -23,11 +21,6 @@ class StopRecordingRunner implements JobRunner {
     this.stopped.push(ref);
   }
 }
-
-const noInspector: MongoInspector = {
-  test: async () => ({ ok: false, kind: "other", message: "not used here" }),
-  listDatabases: async () => [],
-};
 
 const MIN = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -48,19 +41,7 @@ describe.each(["local", "aws"] as const)("housekeeping (%s store)", (kind) => {
   beforeEach(async () => {
     const world = kind === "aws" ? await awsWorld() : await localWorld();
     runner = new StopRecordingRunner();
-    deps = {
-      store: world.store,
-      secrets: world.secrets,
-      blobs: world.blobs,
-      inspector: noInspector,
-      runner,
-      scheduler: null,
-      alerts: {
-        bus: new LogEventBus(createLogger("test", { level: "silent" })),
-        notifiers: [],
-        webhook: new HttpWebhookSender({ minTimeoutMs: 20 }),
-      },
-    };
+    deps = coreDepsOf(world, { runner, alerts: quietAlerts({ webhook: true }) });
     await deps.store.settings.put(makeSettings({ heartbeat_timeout_minutes: 15, webhook_url: hook.url }));
     server = await deps.store.servers.create(makeServer({ name: "prod" }));
     hook.deliveries.length = 0;

@@ -1,34 +1,19 @@
 // A change that breaks off part way leaves nothing half done. The store is the real local one,
 // wrapped so that one write fails at the chosen moment (a store going away mid-request).
-
 import { beforeEach, describe, expect, it } from "vitest";
-import { LogEventBus } from "#adapters/log/log-event-bus.ts";
-import type { MongoInspector } from "#core/ports.ts";
 import { triggerBackups } from "#core/use-cases/backups.ts";
 import type { Actor, CoreDeps } from "#core/use-cases/deps.ts";
 import { updateServer } from "#core/use-cases/servers.ts";
-import { createLogger } from "#functions/logger.ts";
+import { coreDepsOf } from "#test/support/core-deps.ts";
 import { localWorld } from "#test/support/engine-harness.ts";
 import { makeDatabase, makeServer } from "#test/support/fixtures.ts";
 
 const operator: Actor = { id: "tester", role: "operator" };
-const noInspector: MongoInspector = {
-  test: async () => ({ ok: false, kind: "other", message: "not used here" }),
-  listDatabases: async () => [],
-};
 let deps: CoreDeps;
 
 beforeEach(async () => {
   const world = await localWorld();
-  deps = {
-    store: world.store,
-    secrets: world.secrets,
-    blobs: world.blobs,
-    inspector: noInspector,
-    runner: null,
-    scheduler: null,
-    alerts: { bus: new LogEventBus(createLogger("test", { level: "silent" })), notifiers: [], webhook: null },
-  };
+  deps = coreDepsOf(world);
 });
 
 describe("partial failures", () => {

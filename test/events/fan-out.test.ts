@@ -8,12 +8,11 @@ import {
 } from "@aws-sdk/client-scheduler";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EventBridgeScheduler } from "#adapters/aws/eventbridge-scheduler.ts";
-import { LogEventBus } from "#adapters/log/log-event-bus.ts";
-import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { Schedule, Server } from "#core/entities.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
 import { fanOutHandler } from "#functions/events/fan-out.ts";
 import { createLogger } from "#functions/logger.ts";
+import { coreDepsOf } from "#test/support/core-deps.ts";
 import { awsWorld, type EngineWorld } from "#test/support/engine-harness.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import { makeDatabase, makeSchedule, makeServer } from "#test/support/fixtures.ts";
@@ -37,20 +36,14 @@ async function schedule(overrides: Partial<Schedule> = {}): Promise<Schedule> {
 beforeAll(async () => {
   world = await awsWorld();
   await schedulerClient.send(new CreateScheduleGroupCommand({ Name: group }));
-  deps = {
-    store: world.store,
-    secrets: world.secrets,
-    blobs: world.blobs,
-    inspector: new MongoDriverInspector({ timeoutMs: 1_000 }),
-    runner: null,
+  deps = coreDepsOf(world, {
     scheduler: new EventBridgeScheduler({
       client: schedulerClient,
       groupName: group,
       targetArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:mbm-fan-out`,
       roleArn: `arn:aws:iam::${ACCOUNT}:role/mbm-scheduler`,
     }),
-    alerts: { bus: new LogEventBus(quiet), notifiers: [], webhook: null },
-  };
+  });
   server = await world.store.servers.create(makeServer({ name: "prod" }));
   for (const name of ["shop", "crm", "analytics"]) {
     await world.store.databases.create(
@@ -102,7 +95,7 @@ describe("fan-out function", () => {
     const result = await handle({ schedule_id: s.id, scheduled_time: "2026-11-22T03:00:00Z" });
     expect(result).toEqual({
       schedule_id: s.id,
-      scheduled_at: null,
+      scheduled_at: "2026-11-22T03:00:00.000Z",
       created: 0,
       existing: 0,
       skipped: "unknown schedule",
@@ -111,6 +104,20 @@ describe("fan-out function", () => {
       schedulerClient.send(new GetScheduleCommand({ Name: name, GroupName: group })),
     ).rejects.toThrow(ResourceNotFoundException);
     expect((await listAll((f, p) => world.store.backups.list(f, p), { schedule_id: s.id })).length).toBe(0);
+  });
+
+  it("a schedule whose one database is no longer managed fails the firing, keeps its timer, and says why", async () => {
+    const db = await world.store.databases.create(makeDatabase({ server_id: server.id, name: "gone" }));
+    const s = await schedule({ database: "gone" });
+    await deps.scheduler!.upsert(s);
+    await world.store.databases.delete(db.id);
+
+    await expect(handle({ schedule_id: s.id, scheduled_time: "2026-11-22T03:00:00Z" })).rejects.toThrow(
+      /database gone on server/,
+    );
+    // The schedule is not "unknown": its timer stays, and its last run records the reason.
+    await schedulerClient.send(new GetScheduleCommand({ Name: s.id, GroupName: group }));
+    expect((await world.store.schedules.get(s.id))?.last_run?.error).toMatch(/database gone on server/);
   });
 
   it("a disabled schedule's firing creates nothing", async () => {

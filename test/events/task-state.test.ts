@@ -4,13 +4,11 @@
 import { DescribeTasksCommand, ECSClient } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EcsJobRunner } from "#adapters/aws/ecs-job-runner.ts";
-import { HttpWebhookSender } from "#adapters/http-webhook.ts";
-import { LogEventBus } from "#adapters/log/log-event-bus.ts";
-import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { Backup, Server } from "#core/entities.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { taskStateHandler } from "#functions/events/task-state.ts";
 import { createLogger } from "#functions/logger.ts";
+import { coreDepsOf, quietAlerts } from "#test/support/core-deps.ts";
 import { awsWorld, type EngineWorld } from "#test/support/engine-harness.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeRestore, makeServer, makeSettings } from "#test/support/fixtures.ts";
@@ -118,11 +116,7 @@ beforeAll(async () => {
   hook = await startWebhookServer();
   const { subnet, securityGroup } = await defaultNetwork();
   await createEcsCluster(ecs, cluster, family);
-  deps = {
-    store: world.store,
-    secrets: world.secrets,
-    blobs: world.blobs,
-    inspector: new MongoDriverInspector({ timeoutMs: 1_000 }),
+  deps = coreDepsOf(world, {
     runner: new EcsJobRunner({
       client: ecs,
       cluster,
@@ -132,13 +126,8 @@ beforeAll(async () => {
       securityGroups: [securityGroup],
       assignPublicIp: false,
     }),
-    scheduler: null,
-    alerts: {
-      bus: new LogEventBus(quiet),
-      notifiers: [],
-      webhook: new HttpWebhookSender({ minTimeoutMs: 20 }),
-    },
-  };
+    alerts: quietAlerts({ webhook: true }),
+  });
   server = await world.store.servers.create(makeServer({ name: "prod" }));
   // One backup at a time per server, so a dispatch after a stop is visible.
   await world.store.settings.put(

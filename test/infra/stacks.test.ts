@@ -84,11 +84,10 @@ describe("the CDK app", () => {
             (s) => s.Effect === "Deny" && JSON.stringify(s.Condition).includes("aws:SecureTransport"),
           ),
         ).toBe(true);
-        expect(
-          statements.every(
-            (s) => JSON.stringify(s).includes('"Principal":"*"') === false || s.Effect === "Deny",
-          ),
-        ).toBe(true);
+        // Nothing is granted to everyone: "*" in either of its spellings.
+        const toEveryone = (p: unknown) => p === "*" || JSON.stringify(p) === '{"AWS":"*"}';
+        const granted = statements.filter((s) => s.Effect === "Allow");
+        expect(granted.filter((s) => toEveryone((s as { Principal?: unknown }).Principal))).toEqual([]);
       }
     }
     data.hasResourceProperties("AWS::S3::Bucket", {
@@ -173,6 +172,23 @@ describe("the CDK app", () => {
         expect(["s3", "secretsmanager", "dynamodb", "kms", "events", "sns"]).toContain(service_);
       }
     }
+  });
+
+  it("configures each function with the runner and scheduler its use cases call (functions/wiring.ts)", () => {
+    const envOf = (prefix: string) => {
+      const found = ofType(service, "AWS::Lambda::Function").filter(([id]) => id.startsWith(prefix));
+      expect(found, prefix).toHaveLength(1);
+      return Object.keys((found[0]![1].Properties!.Environment as { Variables: object }).Variables);
+    };
+    const runner = ["MBM_ECS_CLUSTER", "MBM_TASK_DEFINITION", "MBM_TASK_SUBNETS", "MBM_TASK_SECURITY_GROUPS"];
+    const scheduler = ["MBM_SCHEDULE_GROUP", "MBM_FAN_OUT_FUNCTION_ARN", "MBM_SCHEDULER_ROLE_ARN"];
+    const alerts = ["MBM_EVENT_BUS_NAME", "MBM_ALERT_TOPIC_ARN", "MBM_TABLE_NAME"];
+    // Fan-out removes an orphaned timer, so it needs the scheduler too.
+    for (const name of ["Api", "FanOut"])
+      expect(envOf(name)).toEqual(expect.arrayContaining([...runner, ...scheduler, ...alerts]));
+    for (const name of ["TaskState", "Housekeeping"])
+      expect(envOf(name)).toEqual(expect.arrayContaining([...runner, ...alerts]));
+    expect(envOf("Retention")).toEqual(expect.arrayContaining(alerts));
   });
 
   it("passes no secret-looking value in any container's or function's environment", () => {

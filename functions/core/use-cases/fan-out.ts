@@ -7,7 +7,6 @@ import { deterministicId, nowIso } from "../ids.ts";
 import { draftBackup, fanOutScope } from "./backups.ts";
 import type { CoreDeps } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
-import { getSchedule } from "./schedules.ts";
 
 export interface FanOutResult {
   schedule_id: string;
@@ -23,7 +22,6 @@ export async function fanOutSchedule(
   scheduleId: string,
   scheduledAt: Date,
 ): Promise<FanOutResult> {
-  const schedule = await getSchedule(deps, scheduleId);
   const result: FanOutResult = {
     schedule_id: scheduleId,
     scheduled_at: scheduledAt.toISOString(),
@@ -31,6 +29,13 @@ export async function fanOutSchedule(
     existing: [],
     skipped: null,
   };
+  const schedule = await deps.store.schedules.get(scheduleId);
+  if (!schedule) {
+    // Its timer fired after the schedule was deleted (in between, or left behind by a failed
+    // delete): nothing to back up, and a retry cannot help. The orphan timer goes, so it stops.
+    await deps.scheduler?.remove(scheduleId);
+    return { ...result, skipped: "unknown schedule" };
+  }
   if (!schedule.enabled) return { ...result, skipped: "the schedule is disabled" };
   // Minute precision: deliveries of one firing may carry times a few seconds apart.
   const minute = new Date(Math.floor(scheduledAt.getTime() / 60_000) * 60_000);
