@@ -45,4 +45,9 @@ export function buildApp(app = new App()): { app: App; data: DataStack; service:
   return { app, data, service };
 }
 
-if (import.meta.main) buildApp().app.synth();
+if (import.meta.main) {
+  // `cdk deploy` ships the current console: build it when missing or older than its sources.
+  const { buildConsole, consoleBuildIsCurrent } = await import("../scripts/build-web.ts");
+  if (!consoleBuildIsCurrent()) await buildConsole();
+  buildApp().app.synth();
+}

@@ -1,6 +1,7 @@
 // The web console: a private bucket behind CloudFront (origin access control, SPA fallback,
 // security headers), deployed with a runtime config.json that tells the console where the API and
-// the sign-in are. Until web/ has a build (issue 6), a placeholder page is deployed instead.
+// the sign-in are. `cdk synth` builds the console first (infra/app.ts); a placeholder page stands in only when
+// web/build is absent (a synth from code that skipped the build).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";

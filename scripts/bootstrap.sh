@@ -66,6 +66,18 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   fi
 fi
 
+# --- Chromium (the console's browser tests; driven by playwright-core) ----------------------------
+# Debian's build, not Playwright's download: these machines reach Debian's mirrors but not
+# Playwright's CDN. MBM_CHROMIUM points elsewhere if you have one.
+if [[ -z "${MBM_CHROMIUM:-}" && ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" == 0 ]]; then
+    log "installing chromium from Debian's packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  else
+    log "Chromium is missing: install Debian's chromium package (needs root) or set MBM_CHROMIUM"; exit 1
+  fi
+fi
+
 # --- moto server (AWS API emulator) -------------------------------------------------------------
 if [[ ! -x "$CACHE/moto/bin/moto_server" ]] || ! "$CACHE/moto/bin/python" -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')"; then
   log "installing moto[server]==$MOTO_VERSION"

@@ -9,4 +9,6 @@ bash scripts/bootstrap.sh >/dev/null
 eval "$(bash scripts/bootstrap.sh --env)"
 cmd="${1:-check}"
 shift || true
+# Local mode serves the console: build it first (about 1 s). The tests build it in their global setup.
+if [[ "$cmd" == local ]]; then node scripts/build-web.ts --quiet; fi
 exec npm run "$cmd" -- "$@"

@@ -1,6 +1,6 @@
 // Local mode's server: the same API app on 127.0.0.1 with the embedded adapters, a child-process job
 // runner, an in-process cron ticker, housekeeping and retention timers, events to the log and the
-// settings' webhook, signed download links, and a plain home page until the console exists.
+// settings' webhook, signed download links, and the web console at `/`.
 import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
 import {
@@ -26,8 +26,8 @@ import { createLogger, type Logger } from "#functions/logger.ts";
 import { buildAlerts } from "#functions/wiring.ts";
 import { type App, createApp } from "./app.ts";
 import { bearerTokenAuth } from "./auth.ts";
+import { serveConsole } from "./console-assets.ts";
 import { errorResponse } from "./errors.ts";
-import { homePage } from "./home-page.ts";
 
 export interface LocalServerOptions {
   port: number;
@@ -104,7 +104,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ),
     log,
   });
-  app.get("/", (c) => c.html(homePage()));
   app.get(`${downloadRoutePrefix}:token`, async (c) => {
     const grant = downloads.verify(c.req.param("token"));
     if (!grant)
@@ -123,6 +122,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       throw error;
     }
   });
+
+  serveConsole(app);
 
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s));

@@ -7,6 +7,7 @@ import { backupEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
 import type { BlobInfo } from "#core/ports.ts";
+import { noteBackupEnded } from "#core/use-cases/last-backup.ts";
 import {
   announceOutcome,
   type EngineDeps,
@@ -104,6 +105,7 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
       { backup_id: backupId, size_bytes: size, collections: Object.keys(collections).length },
       "backup completed",
     );
+    await noteLastBackup(deps, completed);
     await announceOutcome(deps, backupEvent(completed));
     return completed;
   } catch (error) {
@@ -114,9 +116,19 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
       store.backups,
       backupId,
       { finished_at: nowIso(), duration_ms: elapsedMs(startedAt), error: reason, blob_key: null },
-      (failed) => announceOutcome(deps, backupEvent(failed)),
+      async (failed) => {
+        await noteLastBackup(deps, failed);
+        await announceOutcome(deps, backupEvent(failed));
+      },
     );
   }
+}
+
+/** The database's last-backup summary; a failure to write it must not change the job's outcome. */
+async function noteLastBackup(deps: EngineDeps, backup: Backup): Promise<void> {
+  await noteBackupEnded(deps.store, backup).catch((err: unknown) =>
+    deps.log.warn({ err, backup_id: backup.id }, "could not update the database's last backup"),
+  );
 }
 
 async function streamDump(

@@ -77,5 +77,16 @@ describe("dispatch limits", () => {
     // Never 3. (Usually exactly 2, but on a loaded machine one task may finish before its pair
     // has even claimed its job, so fewer is not a failure of the limit.)
     expect(maxOverlap(intervals)).toBeLessThanOrEqual(2);
+
+    // Each database's list entry now summarises its backup (written by the task that ended it).
+    const listed = (await allPages(api, `/api/databases?server_id=${server.id}`, 100)).items;
+    for (const b of done) {
+      expect(listed.find((d) => d.name === b.database)?.last_backup).toEqual({
+        backup_id: b.id,
+        status: "completed",
+        finished_at: b.finished_at,
+        size_bytes: b.size_bytes,
+      });
+    }
   }, 180_000);
 });

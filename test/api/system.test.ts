@@ -72,11 +72,32 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
     });
   });
 
+  describe("GET /api/me", () => {
+    it("says who is calling and with which role", async () => {
+      const operator = await api.call("GET", "/api/me");
+      expect(operator.status, operator.text).toBe(200);
+      expect(operator.json).toEqual({ id: expect.any(String), role: "operator" });
+      const viewer = await api.call("GET", "/api/me", { as: "viewer" });
+      expect(viewer.json).toMatchObject({ role: "viewer" });
+      expectError(await api.call("GET", "/api/me", { as: "nobody" }), 401, "unauthenticated");
+    });
+  });
+
   describe("GET /api/stats", () => {
     it("counts, bytes stored and success rates over seeded backups", async () => {
       const empty = await api.call("GET", "/api/stats", { as: "viewer" });
       expect(empty.status, empty.text).toBe(200);
-      expect(empty.json).toEqual({
+      const { history: emptyHistory, ...emptyRest } = empty.json;
+      // 30 UTC days, oldest first, ending today, all zero.
+      expect(emptyHistory).toHaveLength(30);
+      expect(emptyHistory.at(-1)).toEqual({
+        date: new Date().toISOString().slice(0, 10),
+        completed: 0,
+        failed: 0,
+        bytes_written: 0,
+        bytes_stored: 0,
+      });
+      expect(emptyRest).toEqual({
         servers: 0,
         databases: { total: 0, enabled: 0 },
         backups: { by_status: { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }, total: 0 },
@@ -129,7 +150,23 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
 
       const reply = await api.call("GET", "/api/stats", { as: "viewer" });
       expect(reply.status, reply.text).toBe(200);
-      const { next_runs, ...rest } = reply.json;
+      const { next_runs, history, ...rest } = reply.json;
+      type Day = {
+        date: string;
+        completed: number;
+        failed: number;
+        bytes_written: number;
+        bytes_stored: number;
+      };
+      const days = history as Day[];
+      const total = (key: "completed" | "failed" | "bytes_written") => days.reduce((n, d) => n + d[key], 0);
+      // Every finished backup falls in the 30-day window; stored bytes only grow and end at the total.
+      expect([total("completed"), total("failed"), total("bytes_written")]).toEqual([3, 2, 350]);
+      expect(days.at(-1)?.bytes_stored).toBe(350);
+      expect(days.every((d, i) => i === 0 || d.bytes_stored >= (days[i - 1]?.bytes_stored ?? 0))).toBe(true);
+      const dayOf = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().slice(0, 10);
+      expect(days.find((d) => d.date === dayOf(10 * DAY))).toMatchObject({ failed: 1, completed: 0 });
+      expect(days.find((d) => d.date === dayOf(3 * DAY))).toMatchObject({ completed: 1, bytes_written: 250 });
       expect(rest).toEqual({
         servers: 1,
         databases: { total: 3, enabled: 2 },

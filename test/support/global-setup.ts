@@ -1,5 +1,6 @@
 // vitest global setup: one moto server and one FerretDB for the whole run, on free loopback ports.
 // Tests read their addresses with `inject(...)` (see test/support/env.ts).
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,10 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  // The console's browser tests and local mode serve web/build: build it once, before any test.
+  execFileSync(process.execPath, [join(import.meta.dirname, "../../scripts/build-web.ts"), "--quiet"], {
+    stdio: "inherit",
+  });
   const started: RunningServer[] = [];
   const scratch = mkdtempSync(join(tmpdir(), "mbm-test-run-"));
   project.provide("scratch", scratch);

@@ -23,7 +23,17 @@ const StatsReply = z.object({
   success_rate: z.object({ last_24h: Rate, last_7d: Rate }),
   schedules: z.object({ enabled: z.number() }),
   next_runs: z.array(z.object({ schedule_id: z.string(), name: z.string(), at: z.string() })),
+  history: z.array(
+    z.object({
+      date: z.string(),
+      completed: z.number(),
+      failed: z.number(),
+      bytes_written: z.number(),
+      bytes_stored: z.number(),
+    }),
+  ),
 });
+const MeReply = z.object({ id: z.string(), role: z.enum(["operator", "viewer"]) });
 
 export function systemRoutes(deps: ApiDeps) {
   const app = router();
@@ -39,6 +49,16 @@ export function systemRoutes(deps: ApiDeps) {
       const result = await health(deps, deps.healthProbes ?? {});
       return result.ok ? c.json(result, 200) : c.json(result, 503);
     },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/me",
+      tags: ["system"],
+      summary: "Who is signed in and whether they may change things (operator) or only read (viewer)",
+      responses: { 200: reply(MeReply, "The caller"), ...errors },
+    }),
+    (c) => c.json(c.get("actor"), 200),
   );
   app.openapi(
     createRoute({

@@ -8,6 +8,7 @@ import type { JobRef, MetadataStore } from "../ports.ts";
 import { isTerminal } from "../state-machine.ts";
 import { announce } from "./alerts.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
+import { noteBackupEnded } from "./last-backup.ts";
 import { currentSettings } from "./settings.ts";
 
 type Job = Backup | Restore;
@@ -32,6 +33,10 @@ export async function failAndAnnounce(
   } catch (error) {
     if (error instanceof ConflictError) return false; // it ended meanwhile: that outcome stands
     throw error;
+  }
+  if (job.kind === "backup") {
+    // Best effort: the backup's record already says failed; the summary follows it.
+    await noteBackupEnded(deps.store, failed as Backup).catch(() => undefined);
   }
   await announce(
     deps,

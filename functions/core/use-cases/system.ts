@@ -67,22 +67,79 @@ function successRate(
   return { completed, failed, rate: completed + failed > 0 ? completed / (completed + failed) : null };
 }
 
+/** Days of history the dashboard charts: a month shows a weekly pattern and a trend. */
+export const HISTORY_DAYS = 30;
+
+export interface DayFigures {
+  /** UTC calendar day, `YYYY-MM-DD`. */
+  date: string;
+  completed: number;
+  failed: number;
+  /** Archive bytes written by the backups that completed that day. */
+  bytes_written: number;
+  /**
+   * Bytes held at the end of that day by backups that still exist: expired backups leave no
+   * record, so this is what the retained archives add up to over time, not a storage bill.
+   */
+  bytes_stored: number;
+}
+
+/** Per-day outcomes and stored bytes for the last `days` UTC days, oldest first (pure). */
+export function dailyHistory(backups: Backup[], now: Date, days = HISTORY_DAYS): DayFigures[] {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const first = today - (days - 1) * DAY;
+  const result: DayFigures[] = Array.from({ length: days }, (_, i) => ({
+    date: new Date(first + i * DAY).toISOString().slice(0, 10),
+    completed: 0,
+    failed: 0,
+    bytes_written: 0,
+    bytes_stored: 0,
+  }));
+  let storedBefore = 0;
+  for (const b of backups) {
+    if (!b.finished_at || (b.status !== "completed" && b.status !== "failed")) continue;
+    const index = Math.floor((Date.parse(b.finished_at) - first) / DAY);
+    const size = b.status === "completed" ? (b.size_bytes ?? 0) : 0;
+    if (index < 0) {
+      storedBefore += size;
+      continue;
+    }
+    const day = result[index];
+    if (!day) continue;
+    if (b.status === "completed") {
+      day.completed += 1;
+      day.bytes_written += size;
+    } else day.failed += 1;
+  }
+  let stored = storedBefore;
+  for (const day of result) {
+    stored += day.bytes_written;
+    day.bytes_stored = stored;
+  }
+  return result;
+}
+
 /**
  * Dashboard figures. Counting by status pages through each status's index: the cost grows with
- * the number of backups, which is fine for a dashboard (not for a list page); the rates read
- * only the last 7 days.
+ * the number of backups, which is fine for a dashboard (not for a list page); the rates and the
+ * charts read only the last 30 days, newest first, plus the completed list already read.
  */
 export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()) {
   const byStatus = {} as Record<JobStatus, number>;
+  let completedAll: Backup[] = [];
   let bytesStored = 0;
   await Promise.all(
     JobStatus.options.map(async (status) => {
       const items = await listAll((f, p) => deps.store.backups.list(f, p), { status });
       byStatus[status] = items.length;
-      if (status === "completed") bytesStored = items.reduce((sum, b) => sum + (b.size_bytes ?? 0), 0);
+      if (status === "completed") {
+        completedAll = items;
+        bytesStored = items.reduce((sum, b) => sum + (b.size_bytes ?? 0), 0);
+      }
     }),
   );
   const weekAgo = now.getTime() - 7 * DAY;
+  const historyStart = now.getTime() - HISTORY_DAYS * DAY;
   const recent: Backup[] = [];
   let cursor: string | undefined;
   // Newest first: stop at the first page that reaches past a week.
@@ -91,7 +148,7 @@ export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()) {
     recent.push(...page.items);
     cursor = page.next_cursor ?? undefined;
     const oldest = page.items.at(-1);
-    if (oldest && Date.parse(oldest.created_at) < weekAgo) break;
+    if (oldest && Date.parse(oldest.created_at) < historyStart) break;
   } while (cursor);
   const [servers, databases, schedules] = await Promise.all([
     listAll((f, p) => deps.store.servers.list(f, p), {}),
@@ -117,5 +174,7 @@ export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()) {
     },
     schedules: { enabled: schedules.length },
     next_runs: nextRuns,
+    // Completed backups older than the window count towards stored bytes; failures only in it.
+    history: dailyHistory([...completedAll, ...recent.filter((b) => b.status === "failed")], now),
   };
 }

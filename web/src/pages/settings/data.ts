@@ -1,0 +1,69 @@
+// What the settings sections share: the server list, the connection-test reply, how a failed
+// test reads, and cursor paging state.
+import { useEffect, useState } from "preact/hooks";
+import type { Api, Page } from "../../lib/api.ts";
+import type { Server } from "../../lib/types.ts";
+
+/** Every server (the list is paged; consoles rarely hold more than one page). */
+export async function allServers(api: Api): Promise<Server[]> {
+  const servers: Server[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 20; page++) {
+    const result: Page<Server> = await api.get<Page<Server>>("/api/servers", { limit: 100, cursor });
+    servers.push(...result.items);
+    cursor = result.next_cursor;
+    if (!cursor) break;
+  }
+  return servers;
+}
+
+export const FAILURE_KINDS = ["authentication", "unreachable", "tls", "timeout", "other"] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** POST /api/servers/{id}/test answers this (routes/servers.ts TestReply). */
+export interface TestReply {
+  ok: boolean;
+  kind: FailureKind | null;
+  message: string | null;
+  server: Server;
+}
+
+/** A stored failed test reads "<kind>: <message>" (use-cases/servers.ts testServer). */
+export function splitTestError(error: string | null): { kind: FailureKind | null; message: string } {
+  if (!error) return { kind: null, message: "" };
+  const colon = error.indexOf(":");
+  const head = colon > 0 ? error.slice(0, colon) : "";
+  const kind = FAILURE_KINDS.find((k) => k === head) ?? null;
+  return kind ? { kind, message: error.slice(colon + 1).trim() } : { kind: null, message: error };
+}
+
+/** Cursor paging: the cursor of this page and the ones before it (to go back). */
+export function useCursorTrail(resetKey: unknown) {
+  const [trail, setTrail] = useState<(string | undefined)[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    setTrail([]);
+    setCursor(undefined);
+  }, [resetKey]);
+  return {
+    cursor,
+    hasPrevious: trail.length > 0,
+    previous: () => {
+      setCursor(trail[trail.length - 1]);
+      setTrail(trail.slice(0, -1));
+    },
+    next: (nextCursor: string | null) => {
+      if (!nextCursor) return;
+      setTrail([...trail, cursor]);
+      setCursor(nextCursor);
+    },
+  };
+}
+
+/** Control characters break logs and terminals: the API refuses them in names. */
+export function hasControlCharacter(value: string): boolean {
+  return [...value].some((ch) => {
+    const code = ch.codePointAt(0) ?? 0;
+    return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+  });
+}

@@ -1,0 +1,121 @@
+// The server form's draft: what the fields hold, the checks the API would make, and the request
+// bodies built from it (a create sends one way to connect; an update sends only what changed).
+import type { Server } from "../../lib/types.ts";
+import { hasControlCharacter } from "./data.ts";
+
+export type Mode = "host" | "uri";
+export type Errors = Record<string, string>;
+
+export interface Draft {
+  name: string;
+  mode: Mode;
+  host: string;
+  port: string;
+  username: string;
+  password: string;
+  removePassword: boolean;
+  authSource: string;
+  tls: boolean;
+  replicaSet: string;
+  connectionString: string;
+}
+
+export function draftOf(server: Server | null): Draft {
+  return {
+    name: server?.name ?? "",
+    mode: server?.connection_string ? "uri" : "host",
+    host: server?.host ?? "",
+    port: String(server?.port ?? 27017),
+    username: server?.username ?? "",
+    password: "",
+    removePassword: false,
+    authSource: server?.auth_source ?? "",
+    tls: server?.tls ?? false,
+    replicaSet: server?.replica_set ?? "",
+    connectionString: server?.connection_string ?? "",
+  };
+}
+
+const HOST = /^[A-Za-z0-9._:[\]-]+$/;
+/** Fields a connection string decides: their 422s show under the connection string. */
+export const URI_DECIDES = ["host", "port", "username", "auth_source", "tls", "replica_set", "options"];
+
+export function check(d: Draft): Errors {
+  const errors: Errors = {};
+  const name = d.name.trim();
+  if (!name) errors.name = "Enter a name.";
+  else if (name.length > 200) errors.name = "At most 200 characters.";
+  else if (hasControlCharacter(name)) errors.name = "No control characters.";
+  if (d.mode === "host") {
+    const host = d.host.trim();
+    if (!host) errors.host = "Enter a host name or IP address.";
+    else if (host.length > 1024 || !HOST.test(host)) errors.host = "Must be a host name or an IP address.";
+    const port = Number(d.port);
+    if (!/^\d+$/.test(d.port.trim()) || port < 1 || port > 65535) errors.port = "A whole number, 1–65535.";
+    if (d.username.length > 1024 || hasControlCharacter(d.username))
+      errors.username = "Not a valid user name.";
+    if (d.authSource.length > 64 || hasControlCharacter(d.authSource))
+      errors.auth_source = "At most 64 characters.";
+    if (d.replicaSet.length > 256 || hasControlCharacter(d.replicaSet))
+      errors.replica_set = "At most 256 characters.";
+  } else {
+    const uri = d.connectionString.trim();
+    if (!/^mongodb(\+srv)?:\/\//.test(uri)) {
+      errors.connection_string = "Must start with mongodb:// or mongodb+srv://.";
+    } else if (uri.length > 4096 || hasControlCharacter(uri)) {
+      errors.connection_string = "At most 4096 characters, no control characters.";
+    }
+  }
+  if (d.password.length > 1024) errors.password = "At most 1024 characters.";
+  return errors;
+}
+
+const orNull = (value: string) => (value.trim() === "" ? null : value.trim());
+
+/** The create body: one way to connect, empty optional fields left out. */
+export function createBody(d: Draft): Record<string, unknown> {
+  const password = d.password ? { password: d.password } : {};
+  if (d.mode === "uri")
+    return { name: d.name.trim(), connection_string: d.connectionString.trim(), ...password };
+  const optional = {
+    username: orNull(d.username),
+    auth_source: orNull(d.authSource),
+    replica_set: orNull(d.replicaSet),
+  };
+  return {
+    name: d.name.trim(),
+    host: d.host.trim(),
+    port: Number(d.port),
+    tls: d.tls,
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== null)),
+    ...password,
+  };
+}
+
+/** The update body: only what changed (switching the way to connect sends that way's fields). */
+export function updateBody(server: Server, d: Draft): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (d.name.trim() !== server.name) body.name = d.name.trim();
+  const wasUri = Boolean(server.connection_string);
+  if (d.mode === "uri") {
+    if (!wasUri || d.connectionString.trim() !== server.connection_string) {
+      body.connection_string = d.connectionString.trim();
+    }
+  } else {
+    const next = {
+      host: d.host.trim(),
+      port: Number(d.port),
+      username: orNull(d.username),
+      auth_source: orNull(d.authSource),
+      tls: d.tls,
+      replica_set: orNull(d.replicaSet),
+    };
+    for (const [field, value] of Object.entries(next)) {
+      // From a connection string to host/port: send them all, the record takes them as a whole.
+      if (wasUri || value !== server[field as keyof typeof next]) body[field] = value;
+    }
+  }
+  if (d.removePassword) body.password = null;
+  else if (d.password) body.password = d.password;
+  return body;
+}

@@ -1,0 +1,146 @@
+// Webhook: where failure notifications are POSTed (Slack-compatible), and a test message to it.
+import { useState } from "preact/hooks";
+import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
+import { useApp, useCanChange } from "../../lib/context.ts";
+import { useAction } from "../../lib/hooks.ts";
+import type { Settings } from "../../lib/types.ts";
+
+interface WebhookTest {
+  delivered: boolean;
+  attempts: number;
+  error: string | null;
+}
+
+/** Why `url` cannot be the webhook (the API takes http(s) URLs up to 2048 characters), or null. */
+function urlProblem(url: string): string | null {
+  if (url === "") return null;
+  if (url.length > 2048) return "At most 2048 characters.";
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "Must be an http(s) URL.";
+  } catch {
+    return "Not a URL: it should look like https://hooks.example.com/…";
+  }
+  return null;
+}
+
+interface Props {
+  settings: Settings;
+  onSaved: (settings: Settings) => void;
+}
+
+export function WebhookSection({ settings, onSaved }: Props) {
+  const { api } = useApp();
+  const canChange = useCanChange();
+  const [url, setUrl] = useState(settings.webhook_url ?? "");
+  const [clientError, setClientError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [result, setResult] = useState<WebhookTest | null>(null);
+
+  const save = useAction(async (webhook_url: string | null) => {
+    const next = await api.put<Settings>("/api/settings", { webhook_url });
+    onSaved(next);
+    const text = webhook_url ? "Webhook saved." : "Webhook removed: no notifications are sent.";
+    setSaved(text);
+  });
+  const sendTest = useAction(async () => {
+    setResult(null);
+    const reply = await api.post<WebhookTest>("/api/settings/webhook/test", {});
+    setResult(reply);
+  });
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setSaved(null);
+    save.clearError();
+    const trimmed = url.trim();
+    const problem = urlProblem(trimmed);
+    setClientError(problem);
+    if (problem) {
+      document.getElementById("webhook-url-field")?.querySelector("input")?.focus();
+      return;
+    }
+    const next = trimmed === "" ? null : trimmed;
+    if (next === settings.webhook_url) {
+      setSaved("Nothing changed.");
+      return;
+    }
+    await save.run(next);
+  };
+
+  if (!canChange) {
+    return (
+      <section aria-labelledby="webhook-title" class="settings-section">
+        <h2 id="webhook-title">Webhook</h2>
+        <dl class="settings-list">
+          <div>
+            <dt>Webhook URL</dt>
+            <dd>{settings.webhook_url ?? <span class="muted">none: failures are not announced</span>}</dd>
+          </div>
+        </dl>
+      </section>
+    );
+  }
+
+  return (
+    <section aria-labelledby="webhook-title" class="settings-section">
+      <h2 id="webhook-title">Webhook</h2>
+      <form class="webhook-form" noValidate onSubmit={submit} aria-labelledby="webhook-title">
+        <div id="webhook-url-field">
+          <Field
+            label="Webhook URL"
+            error={clientError ?? fieldErrorsOf(save.error).webhook_url}
+            hint="Failed backups and restores are POSTed here as JSON with a Slack-compatible “text”. Empty for none."
+          >
+            {(f) => (
+              <input
+                {...f}
+                type="url"
+                inputMode="url"
+                autocomplete="off"
+                spellcheck={false}
+                placeholder="https://hooks.slack.com/services/…"
+                value={url}
+                onInput={(e) => setUrl(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+        </div>
+        <ErrorBanner error={save.error} />
+        {saved && (
+          <p class={`banner ${saved === "Nothing changed." ? "banner-info" : "banner-ok"}`} role="status">
+            {saved}
+          </p>
+        )}
+        <div class="actions">
+          <button
+            type="button"
+            onClick={() => {
+              setResult(null);
+              void sendTest.run();
+            }}
+            disabled={sendTest.busy}
+          >
+            {sendTest.busy ? "Sending…" : "Send test message"}
+          </button>
+          <button type="submit" class="primary" disabled={save.busy}>
+            {save.busy ? "Saving…" : "Save webhook"}
+          </button>
+        </div>
+        <p class="hint webhook-test-hint">The test message goes to the saved URL.</p>
+        <ErrorBanner error={sendTest.error} onDismiss={sendTest.clearError} />
+        {result && (
+          <p class={`banner ${result.delivered ? "banner-ok" : "banner-error"}`} role="status">
+            {result.delivered
+              ? `Test message delivered (${attempts(result.attempts)}).`
+              : `Test message not delivered after ${attempts(result.attempts)}: ${result.error ?? "no reason given"}`}
+          </p>
+        )}
+      </form>
+    </section>
+  );
+}
+
+function attempts(n: number): string {
+  return `${n} ${n === 1 ? "attempt" : "attempts"}`;
+}
