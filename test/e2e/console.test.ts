@@ -109,6 +109,18 @@ describe("the console in Chromium", () => {
     };
     expect(restores.items[0]).toMatchObject({ target_database: "shop_from_console", status: "completed" });
     await shoot(page, "restore");
+
+    // Again into the database that now exists: the console asks for its name before overwriting.
+    await page.getByLabel("Target database", { exact: true }).fill("shop_from_console");
+    await page.getByRole("button", { name: "Start restore" }).click();
+    const confirm = page.getByRole("dialog", { name: "Restore over shop_from_console?" });
+    const overwrite = confirm.getByRole("button", { name: "Restore over it" });
+    expect(await overwrite.isDisabled()).toBe(true);
+    await confirm.getByLabel("Type shop_from_console to confirm").fill("shop_from_consol");
+    expect(await overwrite.isDisabled()).toBe(true);
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    const after = (await local.api("GET", "/api/restore")).json as { items: unknown[] };
+    expect(after.items).toHaveLength(1); // nothing was sent
     // The dashboard now has a backup and a restore behind it: the README's picture.
     await open(page, "Dashboard");
     await expect.poll(() => page.locator("td", { hasText: "shop" }).count()).toBeGreaterThan(0);

@@ -1,8 +1,9 @@
 // Local mode as its own process (`node scripts/local.ts`, what `npm start` runs after the
 // bootstrap), on a free port with a scratch data dir, for tests that drive it from outside.
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../scripts/local-servers.ts";
+import { demoClusterDir, freePort } from "../../scripts/local-servers.ts";
 import { repoRoot } from "./engine-harness.ts";
 
 export interface LocalModeProcess {
@@ -69,7 +70,9 @@ export async function startLocalMode(options: {
       return { status: res.status, json: text ? JSON.parse(text) : undefined };
     },
     async stop() {
-      if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
+      // The demo's PostgreSQL cluster may live outside the data dir (as root: under /var/tmp).
+      const cleanUp = () => rmSync(demoClusterDir(options.dataDir), { recursive: true, force: true });
+      if (!child.pid || child.exitCode !== null || child.signalCode !== null) return cleanUp();
       // Ctrl-C as a terminal sends it; local mode stops its jobs and the demo, then exits.
       process.kill(-child.pid, "SIGINT");
       const timer = setTimeout(() => {
@@ -81,6 +84,7 @@ export async function startLocalMode(options: {
       }, 15_000);
       await exited;
       clearTimeout(timer);
+      cleanUp();
     },
   };
 }
