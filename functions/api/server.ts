@@ -166,11 +166,16 @@ async function reconcileJobs(deps: CoreDeps, log: Logger): Promise<void> {
     const jobs = kind === "backup" ? deps.store.backups : deps.store.restores;
     for (const job of await listAll<Job, { status: JobStatus }>(list, { status: "running" })) {
       if (taskAlive(job.runner_ref)) continue;
-      // If it finished meanwhile, that outcome stands.
-      await failAndAnnounce(deps, { kind, id: job.id }, "local mode stopped before the job finished").catch(
-        () => false,
-      );
-      log.warn({ kind, id: job.id }, "job left running by a stopped task: recorded failed");
+      // If it finished meanwhile, that outcome stands (false).
+      const failed = await failAndAnnounce(
+        deps,
+        { kind, id: job.id },
+        "local mode stopped before the job finished",
+      ).catch((err: unknown) => {
+        log.error({ err, kind, id: job.id }, "could not record a job left running by a stopped task");
+        return false;
+      });
+      if (failed) log.warn({ kind, id: job.id }, "job left running by a stopped task: recorded failed");
     }
     const queued = await listAll<Job, { status: JobStatus }>(list, { status: "queued" });
     for (const job of queued.reverse()) {

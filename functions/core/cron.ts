@@ -46,7 +46,6 @@ const CRONER_NAMES: Record<string, string> = {
 };
 const MAX_LENGTH = 200;
 const MAX_COUNT = 1000;
-const INTERVAL_SAMPLE = 10;
 
 function invalid(reason: string): never {
   throw new ValidationError("cron_expression", reason);
@@ -134,20 +133,6 @@ export function nextRuns(expression: string, timezone: string, count: number, fr
   return cronFor(expression, timezone)
     .nextRuns(count, from)
     .map((d) => d.toISOString());
-}
-
-/**
- * The smallest gap, in ms, between the next runs after `from` (a sample of 10), or null when fewer
- * than two runs are left. The smallest, so a schedule that runs on weekdays only reports a day.
- */
-export function intervalMs(expression: string, timezone: string, from?: Date): number | null {
-  const runs = nextRuns(expression, timezone, INTERVAL_SAMPLE, from).map((iso) => Date.parse(iso));
-  let smallest: number | null = null;
-  for (let i = 1; i < runs.length; i++) {
-    const gap = runs[i]! - runs[i - 1]!;
-    if (smallest === null || gap < smallest) smallest = gap;
-  }
-  return smallest;
 }
 
 /** The last `count` runs at or before `at`, newest first, as UTC ISO strings (fewer near the epoch). */

@@ -30,6 +30,20 @@ const HostName = Line(1024)
   .min(1)
   .regex(/^[A-Za-z0-9._:[\]-]+$/, "must be a host name or an IP address");
 const Password = z.string().min(1).max(1024);
+/**
+ * Option names that carry a credential: `password`, `proxyPassword`, `tlsCertificateKeyFilePassword`,
+ * `authMechanismProperties` (may hold AWS session tokens). They would be stored in the server's
+ * record and shown to viewers, so they are refused; only `password` has a place (the secret store).
+ */
+const isCredentialOption = (name: string) =>
+  /password$/i.test(name) || /^authMechanismProperties$/i.test(name);
+
+/** The option names in a connection string's query (none if it has no query). */
+function uriQueryKeys(uri: string): Set<string> {
+  const query = uri.split("?")[1] ?? "";
+  return new Set([...new URLSearchParams(query).keys()]);
+}
+
 /** Extra URI options: `readPreference=secondary` and the like, never credentials. */
 const UriOptions = z
   .record(
@@ -41,14 +55,13 @@ const UriOptions = z
     Line(1024),
   )
   .refine((o) => Object.keys(o).length <= 50, "at most 50 options")
+  .refine((o) => !Object.keys(o).some(isCredentialOption), "credentials go in password, not in options");
+const ConnectionString = Line(4096)
+  .regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://")
   .refine(
-    (o) => !Object.keys(o).some((k) => /^(password|authMechanismProperties)$/i.test(k)),
-    "credentials go in password, not in options",
+    (uri) => ![...uriQueryKeys(uri)].some(isCredentialOption),
+    "credentials in the query (e.g. proxyPassword) would be stored and shown: give the password separately",
   );
-const ConnectionString = Line(4096).regex(
-  /^mongodb(\+srv)?:\/\//,
-  "must start with mongodb:// or mongodb+srv://",
-);
 
 const ServerFields = {
   name: Name,

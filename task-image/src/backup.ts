@@ -53,11 +53,12 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
   // The record says how to compress: whoever queued the backup chose it.
   const backup = await store.backups.transition(backupId, "running", {
     started_at: nowIso(),
-    runner_ref: deps.runnerRef,
+    ...(deps.runnerRef ? { runner_ref: deps.runnerRef } : {}),
   });
   const secrets: Array<string | undefined> = [];
   const key = backupBlobKey(backup);
   log.info({ backup_id: backupId, database: backup.database }, "backup started");
+  let completed: Backup;
   try {
     signal.throwIfAborted();
     const server = await store.servers.get(backup.server_id);
@@ -83,45 +84,51 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
       },
     );
     const { size, sha256 } = await streamDump(deps, run, key, backup, collections, signal);
-
-    const completed = await store.backups
-      .transition(backupId, "completed", {
-        finished_at: nowIso(),
-        duration_ms: elapsedMs(startedAt),
-        blob_key: key,
-        size_bytes: size,
-        sha256,
-        progress: { bytes: size, at: nowIso() },
-        tool_version: version,
-        collections,
-        error: null,
-      })
-      .catch(async (error: unknown) => {
-        // Cancelled while we were finishing: the object must not outlive its record's claim.
-        await deps.blobs.delete(key).catch(() => undefined);
-        throw error;
-      });
-    log.info(
-      { backup_id: backupId, size_bytes: size, collections: Object.keys(collections).length },
-      "backup completed",
-    );
-    await noteLastBackup(deps, completed);
-    await announceOutcome(deps, backupEvent(completed));
-    return completed;
+    completed = await store.backups.transition(backupId, "completed", {
+      finished_at: nowIso(),
+      duration_ms: elapsedMs(startedAt),
+      blob_key: key,
+      size_bytes: size,
+      sha256,
+      progress: { bytes: size, at: nowIso() },
+      tool_version: version,
+      collections,
+      error: null,
+    });
   } catch (error) {
-    const reason = failureReason(error, signal, secrets);
-    log.error({ backup_id: backupId, reason }, "backup failed");
-    await deps.blobs.delete(key).catch(() => undefined);
-    return await recordFailure(
-      store.backups,
-      backupId,
-      { finished_at: nowIso(), duration_ms: elapsedMs(startedAt), error: reason, blob_key: null },
-      async (failed) => {
-        await noteLastBackup(deps, failed);
-        await announceOutcome(deps, backupEvent(failed));
-      },
-    );
+    // A retried write whose first attempt landed reads as a conflict: if the record already says
+    // completed with this archive, it is ours, and the archive must stay.
+    const current = await store.backups.get(backupId).catch(() => undefined);
+    if (current?.status === "completed" && current.blob_key === key) {
+      completed = current;
+    } else {
+      const reason = failureReason(error, signal, secrets);
+      log.error({ backup_id: backupId, reason }, "backup failed");
+      // Failed, or cancelled while finishing: the object must not outlive its record's claim.
+      await deps.blobs.delete(key).catch(() => undefined);
+      return await recordFailure(
+        store.backups,
+        backupId,
+        { finished_at: nowIso(), duration_ms: elapsedMs(startedAt), error: reason, blob_key: null },
+        async (failed) => {
+          await noteLastBackup(deps, failed);
+          await announceOutcome(deps, backupEvent(failed));
+        },
+      );
+    }
   }
+  log.info(
+    {
+      backup_id: backupId,
+      size_bytes: completed.size_bytes,
+      collections: Object.keys(completed.collections ?? {}).length,
+    },
+    "backup completed",
+  );
+  // After the try: nothing done once the record says completed may delete its archive.
+  await noteLastBackup(deps, completed);
+  await announceOutcome(deps, backupEvent(completed));
+  return completed;
 }
 
 /** The database's last-backup summary; a failure to write it must not change the job's outcome. */

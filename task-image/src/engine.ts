@@ -18,8 +18,8 @@ export interface EngineDeps {
   log: Logger;
   /** How long the tools look for a reachable server before failing, in seconds. */
   serverSelectionTimeoutSeconds: number;
-  /** Recorded on the job: the ECS task ARN, or `local:<pid>`. */
-  runnerRef: string;
+  /** Recorded on the job: the ECS task ARN, or `local:<pid>`; undefined keeps the one recorded. */
+  runnerRef: string | undefined;
   /** How often a running job's `progress` is written. Default 5000. */
   progressIntervalMs?: number;
   /** Where the job's outcome is announced (the task ends the job, so it announces it). */

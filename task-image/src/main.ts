@@ -6,7 +6,7 @@
 // the invocation was wrong (nothing recorded).
 import { taskArnFromMetadata } from "#adapters/aws/ecs-job-runner.ts";
 import { buildAdapters, parseEnv } from "#functions/config.ts";
-import { createLogger } from "#functions/logger.ts";
+import { createLogger, type Logger } from "#functions/logger.ts";
 import { buildAlerts } from "#functions/wiring.ts";
 import { runBackup } from "./backup.ts";
 import type { EngineDeps } from "./engine.ts";
@@ -28,12 +28,7 @@ async function main(argv: string[]): Promise<number> {
     serverSelectionTimeoutSeconds: config.MBM_SERVER_SELECTION_TIMEOUT_S,
     progressIntervalMs: config.MBM_PROGRESS_INTERVAL_MS,
     alerts: buildAlerts(config, log.child({ component: "events" })),
-    // On Fargate the task's ARN comes from the ECS metadata endpoint (it exists only after RunTask
-    // returned, so it cannot be passed in); it is what a cancel needs to stop this task.
-    runnerRef:
-      process.env.MBM_RUNNER_REF ??
-      (await taskArnFromMetadata(process.env, fetch).catch(() => undefined)) ??
-      `local:${process.pid}`,
+    runnerRef: process.env.MBM_RUNNER_REF ?? (await ownRunnerRef(log)),
   };
 
   // ECS sends SIGTERM before stopping a task (and local mode on cancel): abort the stream, which
@@ -59,3 +54,19 @@ main(process.argv.slice(2)).then(
     process.exitCode = 2;
   },
 );
+
+/**
+ * Who runs this job, as the record should name it. On Fargate the task's ARN comes from the ECS
+ * metadata endpoint (it exists only after RunTask returned, so it cannot be passed in). If that
+ * endpoint fails, undefined: the record keeps the ARN RunTask gave the dispatcher, which a cancel,
+ * the reaper and the task-state handler need; a made-up `local:` ref would hide the task from them.
+ */
+async function ownRunnerRef(log: Logger): Promise<string | undefined> {
+  if (!process.env.ECS_CONTAINER_METADATA_URI_V4) return `local:${process.pid}`;
+  try {
+    return await taskArnFromMetadata(process.env, fetch);
+  } catch (err) {
+    log.warn({ err }, "ECS task metadata unavailable: the job keeps the task ARN the dispatcher recorded");
+    return undefined;
+  }
+}

@@ -70,7 +70,7 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
   const startedAt = performance.now();
   const restore = await store.restores.transition(restoreId, "running", {
     started_at: nowIso(),
-    runner_ref: deps.runnerRef,
+    ...(deps.runnerRef ? { runner_ref: deps.runnerRef } : {}),
   });
   const secrets: Array<string | undefined> = [];
   log.info({ restore_id: restoreId, backup_id: restore.backup_id }, "restore started");

@@ -9,7 +9,7 @@ import { newId } from "#core/ids.ts";
 import { auditOf, expectError, expectInvalid } from "#test/support/api-expect.ts";
 import { type ApiWorld, addTestServer, apiWorld, knownPasswords } from "#test/support/api-harness.ts";
 import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
-import { makeBackup } from "#test/support/fixtures.ts";
+import { makeBackup, makeRestore } from "#test/support/fixtures.ts";
 import { freePort } from "../../scripts/local-servers.ts";
 
 const wrongPassword = `wrong-${uniqueName("pw")}`;
@@ -199,6 +199,12 @@ describe.each(["local", "aws"] as const)("servers API (%s)", (kind) => {
         /not both/,
       );
       expectInvalid(await post({ name: "x", host: "h", options: { password: "p" } }), "options");
+      expectInvalid(await post({ name: "x", host: "h", options: { proxyPassword: "p" } }), "options");
+      expectInvalid(
+        await post({ name: "x", connection_string: "mongodb://h/?proxyPassword=s3cret" }),
+        "connection_string",
+        /credentials in the query/,
+      );
       expectInvalid(await post({ name: "x", host: "h", password: "" }), "password");
       expectInvalid(await post({ name: "line\nbreak", host: "h" }), "name");
       expectInvalid(await post([]), "body");
@@ -409,6 +415,26 @@ describe.each(["local", "aws"] as const)("servers API (%s)", (kind) => {
         expect(await api.deps.secrets.get(server.id)).toBe(m().password);
         expect(await api.snapshot()).toEqual(before);
       }
+    });
+
+    it("409 while a restore of its backup runs onto another server; the archive stays", async () => {
+      const { server, backup, blobKey } = await serverWithBackup();
+      const other = await addTestServer(api, "restore target");
+      await api.deps.store.restores.create(
+        makeRestore({
+          backup_id: backup.id,
+          source_server_id: server.id,
+          source_database: dbName,
+          target_server_id: other.id,
+          status: "running",
+        }),
+      );
+      const before = await api.snapshot();
+      const reply = await api.call("DELETE", `/api/servers/${server.id}?delete_backups=true`);
+      expectError(reply, 409, "conflict");
+      expect(reply.json.error.message).toMatch(/reads a backup of server/);
+      expect(await api.deps.blobs.head(blobKey)).toBeDefined();
+      expect(await api.snapshot()).toEqual(before);
     });
 
     it("404, 401, 403, 422", async () => {

@@ -221,3 +221,63 @@ describe("S3 failing mid-stream", () => {
     expect(logs).not.toContain(mongoInfo().password);
   });
 });
+
+describe("the completion write's reply is lost", () => {
+  it("keeps the archive when the record already says completed with it (a retried write that landed)", async () => {
+    const world = await localWorld();
+    const server = await registerServer(world);
+    // The write lands, then the caller sees an error: what a retried DynamoDB Put whose first attempt
+    // succeeded looks like (the retry meets `completed` and conflicts).
+    const transition = world.store.backups.transition.bind(world.store.backups);
+    const store = Object.create(world.store, {
+      backups: {
+        value: Object.assign(Object.create(world.store.backups), {
+          transition: async (...args: Parameters<typeof transition>) => {
+            const written = await transition(...args);
+            if (args[1] === "completed") throw new Error("injected: reply lost after the write");
+            return written;
+          },
+        }),
+      },
+    }) as typeof world.store;
+    const queued = await queueBackup(world, server, small);
+    const record = await runBackup(
+      {
+        store,
+        secrets: world.secrets,
+        blobs: world.blobs,
+        tools: { mongodump: toolPath("mongodump"), mongorestore: toolPath("mongorestore") },
+        log: createLogger("test", { level: "silent" }),
+        serverSelectionTimeoutSeconds: 3,
+        runnerRef: "test",
+      },
+      queued.id,
+      new AbortController().signal,
+    );
+    expect(record).toMatchObject({ status: "completed", error: null });
+    expect(record.blob_key).not.toBeNull();
+    const stored = await world.blobs.download(record.blob_key!);
+    stored.body.resume();
+    expect(stored.info.size).toBe(record.size_bytes);
+  });
+});
+
+describe("the ECS metadata endpoint failing", () => {
+  it("keeps the task ARN the dispatcher recorded, so cancel, reaper and task-state still find the task", async () => {
+    const world = await localWorld();
+    const server = await registerServer(world);
+    const queued = await queueBackup(world, server, small);
+    const arn =
+      "arn:aws:ecs:us-east-1:123456789012:task/mongo-backup-manager/0123456789abcdef0123456789abcdef";
+    await world.store.backups.update(queued.id, { runner_ref: arn });
+    const nobody = `http://127.0.0.1:${await freePort()}/v4/x`;
+    const exit = await runEntryPoint(
+      { ...world, env: { ...world.env, ECS_CONTAINER_METADATA_URI_V4: nobody } },
+      "backup",
+      queued.id,
+    ).result;
+    expect(exit.code, exit.output).toBe(0);
+    expect(exit.output).toContain("ECS task metadata unavailable");
+    expect(await world.store.backups.get(queued.id)).toMatchObject({ status: "completed", runner_ref: arn });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { intervalMs, nextRuns, validateCron, validateTimeZone } from "#core/cron.ts";
+import { nextRuns, validateCron, validateTimeZone } from "#core/cron.ts";
 import { ValidationError } from "#core/errors.ts";
 
 // A Saturday; New York and Berlin are still on winter time, Lord Howe on summer time (+11).
@@ -280,20 +280,5 @@ describe("cron", () => {
     expect(nextRuns("0 0 1 1 *", "UTC", 3, new Date("2998-06-01T00:00:00Z"))).toEqual([
       "2999-01-01T00:00:00.000Z",
     ]);
-  });
-
-  it("measures the smallest gap between the next runs", () => {
-    const from = new Date(FROM);
-    const hour = 3_600_000;
-    expect(intervalMs("*/15 * * * *", "UTC", from)).toBe(15 * 60_000);
-    // Weekdays only: the smallest gap is a day, although the weekend gap is three.
-    expect(intervalMs("0 9 * * 1-5", "Europe/Berlin", from)).toBe(24 * hour);
-    // 14:30 EST, 03:00 EDT (moved out of the gap), 14:30 EDT: 11.5 hours.
-    expect(intervalMs("30 2,14 * * *", "America/New_York", from)).toBe(11.5 * hour);
-    // The spring-forward day is 23 hours long in New York.
-    expect(intervalMs("0 12 * * *", "America/New_York", from)).toBe(23 * hour);
-    // April, June, September and November.
-    expect(intervalMs("0 0 1 * *", "UTC", from)).toBe(30 * 24 * hour);
-    expect(intervalMs("0 0 1 1 *", "UTC", new Date("2998-06-01T00:00:00Z"))).toBeNull();
   });
 });

@@ -35,10 +35,9 @@ export async function fanOutScope(
     );
     const [db] = page.items;
     if (!db) {
-      throw new NotFoundError(
-        "database",
-        `${scope.database} on server ${scope.server_id} (run a sync first?)`,
-      );
+      throw new NotFoundError("database", `${scope.database} on server ${scope.server_id}`, {
+        hint: "run a sync first",
+      });
     }
     return [db];
   }
@@ -155,8 +154,8 @@ export async function annotateBackup(
   );
 }
 
-/** A restore reading this backup right now, if any. */
-async function activeRestoreOf(deps: Pick<CoreDeps, "store">, backupId: string) {
+/** A restore reading this backup right now, if any (one indexed query per status). */
+export async function activeRestoreOf(deps: Pick<CoreDeps, "store">, backupId: string) {
   for (const status of ["queued", "running"] as const) {
     const page = await deps.store.restores.list({ backup_id: backupId, status }, { limit: 1 });
     if (page.items[0]) return page.items[0];

@@ -6,6 +6,7 @@ import type { Backup, Schedule } from "../entities.ts";
 import { newId, nowIso } from "../ids.ts";
 import { planRetention, type RetentionInput } from "../retention.ts";
 import { SYSTEM_ACTOR } from "./alerts.ts";
+import { activeRestoreOf } from "./backups.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
 import { currentSettings } from "./settings.ts";
 
@@ -188,12 +189,6 @@ async function expire(deps: Pick<CoreDeps, "store" | "blobs">, planned: Backup):
     return `the archive is deleted but the record could not be: ${messageOf(error)}`;
   }
   return undefined;
-}
-
-/** A queued or running restore that reads the backup now, if any. */
-async function activeRestoreOf(deps: Pick<CoreDeps, "store">, backupId: string) {
-  const restores = await listAll((f, p) => deps.store.restores.list(f, p), { backup_id: backupId });
-  return restores.find((r) => (ACTIVE_STATUSES as readonly string[]).includes(r.status));
 }
 
 function messageOf(error: unknown): string {

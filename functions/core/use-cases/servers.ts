@@ -199,6 +199,17 @@ export async function deleteServer(
       }
       let deletedBackups = 0;
       if (options.deleteBackups) {
+        // A restore of this server's backup onto another server reads an archive about to go.
+        for (const status of ["queued", "running"] as const) {
+          const reading = (await listAll((f, p) => deps.store.restores.list(f, p), { status })).find(
+            (r) => r.source_server_id === id,
+          );
+          if (reading) {
+            throw new ConflictError(
+              `restore ${reading.id} (${status}) reads a backup of server ${id}; wait for it before deleting its backups`,
+            );
+          }
+        }
         const backups = await listAll((f, p) => deps.store.backups.list(f, p), { server_id: id });
         for (const backup of backups) {
           if (backup.blob_key) await deps.blobs.delete(backup.blob_key);
