@@ -4,10 +4,15 @@ import { runRetention } from "#core/use-cases/retention.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
 import { awsDepsOnce } from "#functions/wiring.ts";
 
-export function retentionHandler(deps: () => CoreDeps, log: Logger) {
+export function retentionHandler(deps: () => Pick<CoreDeps, "store" | "blobs">, log: Logger) {
   return async () => {
     const result = await runRetention(deps());
     log.info({ deleted: result.deleted.length, skipped: result.skipped }, "retention run done");
+    // The run goes on past a failed deletion; then the invocation fails, so the error alarm sees it.
+    if (result.errors.length > 0) {
+      log.warn({ errors: result.errors }, "retention could not do all it should");
+      throw new Error(`retention: ${result.errors.length} failures; first: ${result.errors[0]}`);
+    }
     return result;
   };
 }

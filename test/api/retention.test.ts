@@ -175,6 +175,7 @@ describe.each(["local", "aws"] as const)("retention API (%s)", (kind) => {
       deleted: order,
       skipped: [],
       audit_failures: [],
+      errors: [],
       deleted_bytes: bytes,
       keep_count: all.length - order.length,
     });

@@ -22,6 +22,8 @@ import { expiresAt } from "#core/retention.ts";
 import { SYSTEM_ACTOR } from "#core/use-cases/alerts.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
 import { previewRetention, runRetention } from "#core/use-cases/retention.ts";
+import { retentionHandler } from "#functions/events/retention.ts";
+import { createLogger } from "#functions/logger.ts";
 import { awsWorld, type EngineWorld, localWorld } from "#test/support/engine-harness.ts";
 import { awsClientConfig } from "#test/support/env.ts";
 import { makeBackup, makeRestore, makeSchedule, makeSettings } from "#test/support/fixtures.ts";
@@ -416,6 +418,13 @@ describe.each(["local", "aws"] as const)("retention when an archive cannot be de
           reason: expect.stringMatching(/^the archive could not be deleted, so the record stays: ./),
         },
       ]);
+      expect(run.errors).toEqual([expect.stringMatching(/^backup .*: the archive could not be deleted/)]);
+      // The Lambda fails the invocation, so the function's error alarm fires.
+      const lambda = retentionHandler(
+        () => ({ ...deps, blobs: failing }),
+        createLogger("test", { level: "silent" }),
+      );
+      await expect(lambda()).rejects.toThrow(/^retention: 1 failures; first: backup /);
     } finally {
       await undo();
     }
@@ -425,7 +434,7 @@ describe.each(["local", "aws"] as const)("retention when an archive cannot be de
 
     // Fixed: the next run deletes it, archive and record.
     const next = await runRetention(deps);
-    expect(next).toMatchObject({ deleted: [doomed.id], skipped: [] });
+    expect(next).toMatchObject({ deleted: [doomed.id], skipped: [], errors: [] });
     expect(await deps.store.backups.get(doomed.id)).toBeUndefined();
     expect(await deps.blobs.head(doomed.blob_key!)).toBeUndefined();
     expect(await deps.store.backups.get(newest.id)).toEqual(newest);

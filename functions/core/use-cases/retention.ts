@@ -119,6 +119,11 @@ export interface RetentionRun {
   skipped: Array<{ backup_id: string; reason: string }>;
   /** Deleted, but their audit entry could not be written. */
   audit_failures: Array<{ backup_id: string; error: string }>;
+  /**
+   * What went wrong rather than what was rightly refused (an archive or record that could not be
+   * deleted, a failed read, a missing audit entry): an operator must look at these.
+   */
+  errors: string[];
   keep_count: number;
 }
 
@@ -137,12 +142,17 @@ export async function runRetention(
     deleted_bytes: 0,
     skipped: [],
     audit_failures: [],
+    errors: [],
     keep_count: plan.keep.length,
   };
   for (const { backup, reason } of plan.delete) {
-    const refusal = await expire(deps, backup).catch((error: unknown) => messageOf(error));
+    const refusal = await expire(deps, backup).catch((error: unknown) => ({
+      reason: messageOf(error),
+      failed: true,
+    }));
     if (refusal !== undefined) {
-      run.skipped.push({ backup_id: backup.id, reason: refusal });
+      run.skipped.push({ backup_id: backup.id, reason: refusal.reason });
+      if (refusal.failed) run.errors.push(`backup ${backup.id}: ${refusal.reason}`);
       continue;
     }
     run.deleted.push(backup.id);
@@ -159,34 +169,48 @@ export async function runRetention(
         outcome: "success",
         details: { reason, server_id: backup.server_id, database: backup.database },
       })
-      .catch((error: unknown) => run.audit_failures.push({ backup_id: backup.id, error: messageOf(error) }));
+      .catch((error: unknown) => {
+        run.audit_failures.push({ backup_id: backup.id, error: messageOf(error) });
+        run.errors.push(`backup ${backup.id} expired without its audit entry: ${messageOf(error)}`);
+      });
   }
   return run;
 }
 
 /**
  * Deletes one planned backup, archive first, unless it changed since the plan was made. Returns why
- * it did not (undefined when it did). Only the record is left when the archive cannot be deleted: a
- * record without its archive would promise a restore it cannot keep.
+ * it did not (undefined when it did), and whether that was a failure rather than a rightful refusal.
+ * Only the record is left when the archive cannot be deleted: a record without its archive would
+ * promise a restore it cannot keep.
  */
-async function expire(deps: Pick<CoreDeps, "store" | "blobs">, planned: Backup): Promise<string | undefined> {
+async function expire(
+  deps: Pick<CoreDeps, "store" | "blobs">,
+  planned: Backup,
+): Promise<{ reason: string; failed: boolean } | undefined> {
+  const refuse = (reason: string) => ({ reason, failed: false });
   const current = await deps.store.backups.get(planned.id);
-  if (!current) return "the record is already gone";
-  if (current.status !== planned.status) return `now ${current.status}, planned as ${planned.status}`;
-  if (current.expires_at !== planned.expires_at) return `its expiry changed to ${current.expires_at}`;
+  if (!current) return refuse("the record is already gone");
+  if (current.status !== planned.status) return refuse(`now ${current.status}, planned as ${planned.status}`);
+  if (current.expires_at !== planned.expires_at) return refuse(`its expiry changed to ${current.expires_at}`);
   const restore = await activeRestoreOf(deps, planned.id);
-  if (restore) return `restore ${restore.id} (${restore.status}) reads it now`;
+  if (restore) return refuse(`restore ${restore.id} (${restore.status}) reads it now`);
   if (current.blob_key) {
     try {
       await deps.blobs.delete(current.blob_key);
     } catch (error) {
-      return `the archive could not be deleted, so the record stays: ${messageOf(error)}`;
+      return {
+        reason: `the archive could not be deleted, so the record stays: ${messageOf(error)}`,
+        failed: true,
+      };
     }
   }
   try {
     await deps.store.backups.delete(planned.id);
   } catch (error) {
-    return `the archive is deleted but the record could not be: ${messageOf(error)}`;
+    return {
+      reason: `the archive is deleted but the record could not be: ${messageOf(error)}`,
+      failed: true,
+    };
   }
   return undefined;
 }

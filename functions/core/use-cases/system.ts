@@ -142,7 +142,7 @@ export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()) {
   const historyStart = now.getTime() - HISTORY_DAYS * DAY;
   const recent: Backup[] = [];
   let cursor: string | undefined;
-  // Newest first: stop at the first page that reaches past a week.
+  // Newest first: stop at the first page that reaches past the history window.
   do {
     const page = await deps.store.backups.list({}, { limit: 100, cursor });
     recent.push(...page.items);
