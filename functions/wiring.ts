@@ -32,7 +32,7 @@ export function buildAlerts(config: EngineEnv, log: Logger): Alerts {
   return { bus, notifiers, webhook };
 }
 
-export function buildEcsRunner(config: AwsEnv): JobRunner | null {
+function buildEcsRunner(config: AwsEnv): JobRunner | null {
   if (!config.MBM_ECS_CLUSTER || !config.MBM_TASK_DEFINITION || config.MBM_TASK_SUBNETS.length === 0) {
     return null;
   }
@@ -48,7 +48,7 @@ export function buildEcsRunner(config: AwsEnv): JobRunner | null {
   });
 }
 
-export function buildEventBridgeScheduler(config: AwsEnv): Scheduler | null {
+function buildEventBridgeScheduler(config: AwsEnv): Scheduler | null {
   if (!config.MBM_SCHEDULE_GROUP || !config.MBM_FAN_OUT_FUNCTION_ARN || !config.MBM_SCHEDULER_ROLE_ARN) {
     return null;
   }
@@ -63,7 +63,7 @@ export function buildEventBridgeScheduler(config: AwsEnv): Scheduler | null {
 }
 
 /** Everything a Lambda function's use cases need, on AWS. */
-export function awsCoreDeps(config: EngineEnv, log: Logger): CoreDeps & Pick<Adapters, "downloads"> {
+function awsCoreDeps(config: EngineEnv, log: Logger): CoreDeps & Pick<Adapters, "downloads"> {
   if (config.MBM_ADAPTERS !== "aws") throw new Error("the Lambda functions need MBM_ADAPTERS=aws");
   return {
     ...buildAdapters(config),

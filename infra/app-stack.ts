@@ -47,7 +47,7 @@ import {
 import { acknowledge } from "./nag.ts";
 
 const repoRoot = join(import.meta.dirname, "..");
-export const SECRET_PREFIX = "mbm/servers/";
+const SECRET_PREFIX = "mbm/servers/";
 const TASK_CONTAINER = "task";
 const CLUSTER_NAME = "mongo-backup-manager";
 
@@ -126,8 +126,9 @@ export class AppStack extends Stack {
       protocol: "email",
       endpoint: alertEmail.valueAsString,
     }).cfnOptions.condition = hasEmail;
-    // SNS and EventBridge must be able to use the key for encrypted topics and queues.
-    data.key.grantEncryptDecrypt(new iam.ServicePrincipal("events.amazonaws.com"));
+    // Alarms publish to the KMS-encrypted topic. (EventBridge needs no grant: the bus is not
+    // encrypted with this key and every rule targets a function; the scheduler's DLQ is written by
+    // its own role, which has its own grant.)
     data.key.grantEncryptDecrypt(new iam.ServicePrincipal("cloudwatch.amazonaws.com"));
     // The task and the functions announce outcomes: the bus and the topic, nothing else.
     const grantAlerts = (grantee: iam.IGrantable) => {
@@ -312,12 +313,7 @@ export class AppStack extends Stack {
       f.addToRolePolicy(
         new iam.PolicyStatement({
           actions: manage
-            ? [
-                "scheduler:CreateSchedule",
-                "scheduler:UpdateSchedule",
-                "scheduler:DeleteSchedule",
-                "scheduler:GetSchedule",
-              ]
+            ? ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"]
             : ["scheduler:DeleteSchedule"],
           resources: [
             this.formatArn({
@@ -522,7 +518,7 @@ export class AppStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(notify);
 
-    this.acknowledgeGenerated(deadLetters, taskDefinition, container);
+    this.acknowledgeGenerated(deadLetters, taskDefinition);
     this.exportOutputs({
       apiUrl,
       consoleUrl: hosting.url,
@@ -538,11 +534,7 @@ export class AppStack extends Stack {
   }
 
   /** Findings on what the CDK generates, or on choices explained here. */
-  private acknowledgeGenerated(
-    deadLetters: sqs.Queue,
-    taskDefinition: ecs.FargateTaskDefinition,
-    container: ecs.ContainerDefinition,
-  ): void {
+  private acknowledgeGenerated(deadLetters: sqs.Queue, taskDefinition: ecs.FargateTaskDefinition): void {
     acknowledge(
       deadLetters,
       "AwsSolutions::AwsSolutions-SQS3",
@@ -558,7 +550,6 @@ export class AppStack extends Stack {
       "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
       "ecr:GetAuthorizationToken has no resource-level permissions; the image pull itself is limited to the asset repository.",
     );
-    void container;
     const basicRole =
       "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]";
     for (const f of Object.values(this.functions)) {

@@ -8,7 +8,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type { IConstruct } from "constructs";
 import { acknowledge } from "./nag.ts";
 
-export const BACKUP_PREFIX = "backups/";
+const BACKUP_PREFIX = "backups/";
 
 /** The backup bucket's name (globally unique per account and region), and how cdk-nag prints it. */
 export const backupBucketName = (stack: Stack) => `mongo-backup-manager-${stack.account}-${stack.region}`;
@@ -81,11 +81,6 @@ export function grantArchives(
   ];
   const bucketName = backupBucketName(stack);
   allow(grantee, actions, [`arn:${Aws.PARTITION}:s3:::${bucketName}/${BACKUP_PREFIX}*`]);
-  if (access.write) {
-    allow(grantee, ["s3:ListBucketMultipartUploads"], [`arn:${Aws.PARTITION}:s3:::${bucketName}`], {
-      StringLike: { "s3:prefix": [`${BACKUP_PREFIX}*`] },
-    });
-  }
   wildcard(
     grantee,
     `arn:<AWS::Partition>:s3:::${printedBucket(stack)}/${BACKUP_PREFIX}*`,
@@ -117,7 +112,6 @@ export function grantSecrets(
           "secretsmanager:PutSecretValue",
           "secretsmanager:DeleteSecret",
           "secretsmanager:RestoreSecret",
-          "secretsmanager:TagResource",
         ];
   allow(grantee, actions, [arn]);
   wildcard(

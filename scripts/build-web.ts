@@ -16,10 +16,13 @@ export function consoleBuildIsCurrent(): boolean {
   const index = join(out, "index.html");
   if (!existsSync(index)) return false;
   const built = statSync(index).mtimeMs;
+  // What the bundle includes (web/src and the core modules it imports), how it is built, and
+  // the locked library versions.
   const sources = [
     join(root, "web/src"),
-    join(root, "functions/core/entities.ts"),
-    join(root, "functions/core/cron.ts"),
+    join(root, "functions/core"),
+    join(root, "scripts/build-web.ts"),
+    join(root, "package-lock.json"),
   ];
   const newer = (path: string): boolean => {
     const info = statSync(path);
@@ -77,7 +80,7 @@ export async function buildConsole(): Promise<void> {
 }
 
 /** Every file of the build with its raw and gzipped size. */
-export async function buildSizes(dir = out): Promise<{ file: string; bytes: number; gzip: number }[]> {
+async function buildSizes(dir = out): Promise<{ file: string; bytes: number; gzip: number }[]> {
   const files: string[] = [];
   const walk = async (d: string) => {
     for (const entry of await readdir(d, { withFileTypes: true })) {

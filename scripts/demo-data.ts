@@ -24,7 +24,7 @@ export interface DemoDataResult {
 }
 
 /** Bumped when the data set changes; recorded in each database's `about` document. */
-export const demoDataVersion = 1;
+const demoDataVersion = 1;
 
 const MARKER_COLLECTION = "about";
 const MARKER_ID = "mongo-backup-manager-demo";
@@ -45,13 +45,13 @@ export const demoDataSize = {
   days: 90,
 };
 
-export interface IndexSpec {
+interface IndexSpec {
   key: Record<string, 1 | -1>;
   name: string;
   unique?: boolean;
 }
 
-export interface DemoDatabase {
+interface DemoDatabase {
   name: "shop" | "analytics";
   description: string;
   collections: Record<string, Document[]>;

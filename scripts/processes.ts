@@ -5,11 +5,15 @@
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, Socket } from "node:net";
+import { homedir } from "node:os";
 import { join } from "node:path";
 
-/** Where scripts/bootstrap.sh installs things. */
+/** Where scripts/bootstrap.sh installs things (the same rule as its CACHE line). */
 export function cacheDir(): string {
-  return process.env.MBM_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "mongo-backup-manager");
+  return (
+    process.env.MBM_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mongo-backup-manager")
+  );
 }
 
 /** A tool on PATH, else the bootstrap's build of it (PATH wins, as the README says). */

@@ -17,7 +17,7 @@ import { ValidationError } from "./errors.ts";
 
 /** EventBridge Scheduler's limits on ScheduleExpression and ScheduleExpressionTimezone. */
 export const SCHEDULER_EXPRESSION_MAX = 256;
-export const SCHEDULER_TIMEZONE_MAX = 50;
+const SCHEDULER_TIMEZONE_MAX = 50;
 
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 /** Index = croner's day number (0 = Sunday); EventBridge's number is index + 1. */

@@ -6,7 +6,7 @@ import { fanOutSchedule } from "#core/use-cases/fan-out.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
 import { awsDepsOnce } from "#functions/wiring.ts";
 
-export const FanOutEvent = z.object({
+const FanOutEvent = z.object({
   schedule_id: z.string().min(1).max(64),
   /** Absent when invoked by hand: then the firing is "now". */
   scheduled_time: z.iso.datetime({ offset: true }).optional(),

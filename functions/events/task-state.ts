@@ -11,7 +11,7 @@ import { createLogger, type Logger } from "#functions/logger.ts";
 import { awsDepsOnce } from "#functions/wiring.ts";
 
 /** The fields we read; ECS sends many more (passed through, ignored). */
-export const EcsTaskStateChange = z.object({
+const EcsTaskStateChange = z.object({
   "detail-type": z.literal("ECS Task State Change"),
   source: z.literal("aws.ecs"),
   detail: z.object({
@@ -39,12 +39,10 @@ export const EcsTaskStateChange = z.object({
       .optional(),
   }),
 });
-export type EcsTaskStateChange = z.infer<typeof EcsTaskStateChange>;
+type EcsTaskStateChange = z.infer<typeof EcsTaskStateChange>;
 
 /** The job a task ran: the runner starts each with the command `backup|restore <id>`. */
-export function jobOfTask(
-  detail: EcsTaskStateChange["detail"],
-): { job: JobRef; container: string } | undefined {
+function jobOfTask(detail: EcsTaskStateChange["detail"]): { job: JobRef; container: string } | undefined {
   for (const o of detail.overrides?.containerOverrides ?? []) {
     const [kind, id, ...rest] = o.command ?? [];
     if ((kind === "backup" || kind === "restore") && id && rest.length === 0) {
@@ -55,7 +53,7 @@ export function jobOfTask(
 }
 
 /** ECS's words for why the task stopped, with the job container's exit code. */
-export function stopReason(detail: EcsTaskStateChange["detail"], container: string): string {
+function stopReason(detail: EcsTaskStateChange["detail"], container: string): string {
   const parts = [`the task stopped: ${detail.stoppedReason ?? detail.stopCode ?? "ECS gave no reason"}`];
   const c = detail.containers.find((x) => x.name === container);
   if (c?.exitCode !== undefined) parts.push(`exit code ${c.exitCode}`);

@@ -22,7 +22,7 @@ const DESCRIPTION_MAX = 512;
 /** EventBridge Scheduler's context attribute for the time a firing was due (ISO 8601, UTC). */
 export const SCHEDULED_TIME = "<aws.scheduler.scheduled-time>";
 /** Retries of one invocation, and how long an event may wait for them (after that: the dead letters). */
-export const RETRY_POLICY = { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } as const;
+const RETRY_POLICY = { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } as const;
 /** Create, update when it exists, create again when it was deleted in between: a few rounds at most. */
 const UPSERT_ATTEMPTS = 3;
 

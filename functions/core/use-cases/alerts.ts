@@ -16,11 +16,11 @@ import type { HealthCheck } from "./system.ts";
 
 type AlertDeps = Pick<CoreDeps, "store" | "alerts">;
 
-export const ALERT_CHANNEL = "alert_channel";
+const ALERT_CHANNEL = "alert_channel";
 export const SYSTEM_ACTOR = "system";
 
 /** The JSON a webhook receives: Slack reads `text`; automation reads the rest. */
-export function webhookBody(event: DomainEvent): Record<string, unknown> {
+function webhookBody(event: DomainEvent): Record<string, unknown> {
   const { subject, text } = notificationText(event);
   return { text: `*${subject}*\n${text}`, event: event.type, time: event.time, detail: event.detail };
 }

@@ -11,7 +11,7 @@ import { dispatch } from "./dispatch.ts";
 import { getServer } from "./servers.ts";
 import { currentSettings } from "./settings.ts";
 
-export const defaultCompression: Compression = "gzip";
+const defaultCompression: Compression = "gzip";
 
 export async function getBackup(deps: Pick<CoreDeps, "store">, id: string): Promise<Backup> {
   const backup = await deps.store.backups.get(id);

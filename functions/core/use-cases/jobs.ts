@@ -14,7 +14,7 @@ import { currentSettings } from "./settings.ts";
 type Job = Backup | Restore;
 
 /** Records a queued or running job as failed. ConflictError if it already ended. */
-export async function failJob(store: MetadataStore, job: JobRef, reason: string): Promise<Job> {
+async function failJob(store: MetadataStore, job: JobRef, reason: string): Promise<Job> {
   const patch = { finished_at: nowIso(), error: reason.slice(0, 2000) };
   return job.kind === "backup"
     ? await store.backups.transition(job.id, "failed", patch)

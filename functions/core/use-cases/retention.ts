@@ -16,7 +16,7 @@ export const PREVIEW_MAX_ITEMS = 1000;
 const ACTIVE_STATUSES = ["queued", "running"] as const;
 
 /** Everything the plan needs, read from the store: all backups, active restores and keep_last. */
-export async function retentionInput(deps: Pick<CoreDeps, "store">, now: Date): Promise<RetentionInput> {
+async function retentionInput(deps: Pick<CoreDeps, "store">, now: Date): Promise<RetentionInput> {
   const [backups, activeRestoreBackupIds, settings, schedules] = await Promise.all([
     listAll((f, p) => deps.store.backups.list(f, p), {}),
     activeRestoreReads(deps),
@@ -34,10 +34,7 @@ export async function retentionInput(deps: Pick<CoreDeps, "store">, now: Date): 
  * backup cannot come back while one kept too many costs only storage. Disabled schedules count too:
  * pausing a schedule stops new backups, which makes its newest ones exactly those worth keeping.
  */
-export function keepLastOf(
-  settingsKeepLast: number,
-  schedules: readonly Schedule[],
-): RetentionInput["keepLast"] {
+function keepLastOf(settingsKeepLast: number, schedules: readonly Schedule[]): RetentionInput["keepLast"] {
   return (serverId, database) => {
     let n = settingsKeepLast;
     for (const schedule of schedules) {

@@ -68,7 +68,7 @@ function successRate(
 }
 
 /** Days of history the dashboard charts: a month shows a weekly pattern and a trend. */
-export const HISTORY_DAYS = 30;
+const HISTORY_DAYS = 30;
 
 export interface DayFigures {
   /** UTC calendar day, `YYYY-MM-DD`. */
