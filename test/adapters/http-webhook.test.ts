@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HttpWebhookSender } from "#adapters/http-webhook.ts";
 import { WebhookDeliveryError } from "#core/ports.ts";
+import { freePort } from "../../scripts/processes.ts";
 
 interface Received {
   method: string;
@@ -126,10 +127,7 @@ describe("HttpWebhookSender", () => {
   });
 
   it("retries a refused connection, then names the network error", async () => {
-    const closed = createServer();
-    await new Promise<void>((done) => closed.listen(0, "127.0.0.1", done));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((done) => closed.close(() => done()));
+    const port = await freePort(); // nothing listens there
 
     const sender = new HttpWebhookSender({ ...fast, retries: 2 });
     const error = await failure(sender.post(`http://127.0.0.1:${port}/services/SECRETPART`, body));

@@ -69,6 +69,7 @@ describe.each(["local", "aws"] as const)("servers API (%s)", (kind) => {
       expect(all.status).toBe(200);
       expect(Object.keys(all.json).sort()).toEqual(["items", "next_cursor"]);
       const ids = all.json.items.map((s: { id: string }) => s.id);
+      expect(ids.indexOf(b.id), "both listed").toBeGreaterThanOrEqual(0);
       expect(ids.indexOf(b.id)).toBeLessThan(ids.indexOf(a.id));
       for (const item of all.json.items) expectServerRecord(item);
 

@@ -220,6 +220,11 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
         concurrency: { per_server: 2, total: 20 },
         webhook_url: "https://hooks.example.com/x",
       });
+      // The URL's path is its secret: operators see it whole, viewers only where it goes.
+      expect((await api.call("GET", "/api/settings")).json.webhook_url).toBe("https://hooks.example.com/x");
+      expect((await api.call("GET", "/api/settings", { as: "viewer" })).json.webhook_url).toBe(
+        "https://hooks.example.com/…",
+      );
       const cleared = await api.call("PUT", "/api/settings", {
         body: { webhook_url: null, retention_days: 14 },
       });

@@ -43,9 +43,13 @@ describe("partial failures", () => {
     deps.store.servers.update = async () => {
       throw new Error("store unavailable");
     };
-    await expect(updateServer(deps, operator, server.id, { password: "new-password" })).rejects.toThrow();
+    await expect(updateServer(deps, operator, server.id, { password: "new-password" })).rejects.toThrow(
+      "store unavailable",
+    );
     expect(await deps.secrets.get(server.id)).toBe("old-password");
-    await expect(updateServer(deps, operator, server.id, { password: null })).rejects.toThrow();
+    await expect(updateServer(deps, operator, server.id, { password: null })).rejects.toThrow(
+      "store unavailable",
+    );
     expect(await deps.secrets.get(server.id)).toBe("old-password");
   });
 });

@@ -33,9 +33,7 @@ async function open(page: Page, label: string) {
     .getByRole("navigation", { name: "Main" })
     .getByRole("link", { name: label, exact: true })
     .click();
-  await expect
-    .poll(() => page.getByRole("heading", { level: 1 }).textContent())
-    .toBe(label === "Restore" ? "Restore" : label);
+  await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe(label);
 }
 
 function expectNoProblems(watched: WatchedPage) {

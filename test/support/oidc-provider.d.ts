@@ -1,4 +1,4 @@
-// oidc-provider ships no TypeScript types: this declares only what test/support/oidc-provider.ts
+// oidc-provider ships no TypeScript types: this declares only what test/support/identity-provider.ts
 // uses (a subset of its documented configuration and Provider API), with unknown where we do not
 // look inside.
 declare module "oidc-provider" {

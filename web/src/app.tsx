@@ -3,6 +3,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { LocationProvider, Route, Router, useLocation } from "preact-iso";
+import { PageHeader } from "./components/ui.tsx";
 import { Api, ApiError, messageOf } from "./lib/api.ts";
 import type { Session } from "./lib/auth.ts";
 import { type AppContext, App as AppContextProvider } from "./lib/context.ts";
@@ -82,7 +83,7 @@ function FocusOnNavigate() {
 function NotFound() {
   return (
     <section>
-      <h1 id="page-title">Not found</h1>
+      <PageHeader title="Not found" />
       <p>
         There is no page here. <a href="/">Go to the dashboard</a>.
       </p>

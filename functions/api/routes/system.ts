@@ -3,7 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { AuditEntry, JobStatus, Settings } from "#core/entities.ts";
 import { AuditListQuery, UpdateSettingsInput } from "#core/inputs.ts";
-import { currentSettings, testWebhook, updateSettings } from "#core/use-cases/settings.ts";
+import { settingsFor, testWebhook, updateSettings } from "#core/use-cases/settings.ts";
 import { health, stats } from "#core/use-cases/system.ts";
 import { type ApiDeps, errors, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
 
@@ -75,10 +75,11 @@ export function systemRoutes(deps: ApiDeps) {
       method: "get",
       path: "/settings",
       tags: ["system"],
-      summary: "Defaults: retention_days, keep_last, concurrency, heartbeat_timeout_minutes, webhook_url",
+      summary:
+        "Defaults: retention_days, keep_last, concurrency, heartbeat_timeout_minutes, webhook_url (viewers see only its origin)",
       responses: { 200: reply(Settings, "Settings"), ...errors },
     }),
-    async (c) => c.json(await currentSettings(deps), 200),
+    async (c) => c.json(await settingsFor(deps, c.get("actor")), 200),
   );
   app.openapi(
     createRoute({

@@ -10,6 +10,16 @@ export async function currentSettings(deps: Pick<CoreDeps, "store">): Promise<Se
   return (await deps.store.settings.get()) ?? { ...defaultSettings, updated_at: new Date(0).toISOString() };
 }
 
+/**
+ * The settings as `actor` may see them. A webhook URL carries its secret in the path (Slack,
+ * Teams, ...): operators, who set it, see it whole; viewers see only where it goes.
+ */
+export async function settingsFor(deps: Pick<CoreDeps, "store">, actor: Actor): Promise<Settings> {
+  const settings = await currentSettings(deps);
+  if (actor.role === "operator" || !settings.webhook_url) return settings;
+  return { ...settings, webhook_url: `${new URL(settings.webhook_url).origin}/…` };
+}
+
 /** Merges the given fields into the current settings. */
 export async function updateSettings(
   deps: CoreDeps,

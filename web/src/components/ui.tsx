@@ -101,16 +101,25 @@ type ConfirmProps = {
   error?: unknown;
 };
 
+/**
+ * Opens a native <dialog> as a modal while the component is mounted, and closes it on unmount: a
+ * dialog removed while still open drops keyboard focus to <body> instead of the control that
+ * opened it.
+ */
+export function useModal(ref: { current: HTMLDialogElement | null }): void {
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, [ref]);
+}
+
 /** A modal confirmation (the native <dialog>: focus is trapped and Escape closes it). */
 export function ConfirmDialog(props: ConfirmProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const [typed, setTyped] = useState("");
   const inputId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
+  useModal(ref);
   const ready = !props.typeToConfirm || typed === props.typeToConfirm;
   return (
     <dialog

@@ -9,8 +9,6 @@ export interface Session {
   readonly mode: RuntimeConfig["mode"];
   /** The bearer token for the API, or null when signed out. Refreshes it first when needed. */
   token(): Promise<string | null>;
-  /** Who is signed in, as far as the browser knows (the API's /me is the authority). */
-  label(): string | null;
   signOut(): Promise<void>;
 }
 
@@ -30,9 +28,6 @@ export class LocalSession implements Session {
   async token() {
     return sessionStorage.getItem(TOKEN_KEY);
   }
-  label() {
-    return sessionStorage.getItem(TOKEN_KEY) ? "local operator" : null;
-  }
   /** Keeps a token typed into the form. */
   remember(token: string) {
     sessionStorage.setItem(TOKEN_KEY, token.trim());
@@ -46,7 +41,6 @@ export class CognitoSession implements Session {
   readonly mode = "cognito" as const;
   readonly #manager: UserManager;
   readonly #config: CognitoConfig;
-  #label: string | null = null;
   #refreshing: Promise<User | null> | null = null;
 
   constructor(config: CognitoConfig, origin = location.origin) {
@@ -84,14 +78,7 @@ export class CognitoSession implements Session {
       user = await this.#refreshing;
     }
     if (!user || user.expired) return null;
-    const profile = user.profile as Record<string, unknown>;
-    const name = profile.email ?? profile["cognito:username"] ?? profile.sub;
-    this.#label = typeof name === "string" ? name : null;
     return user.access_token;
-  }
-
-  label() {
-    return this.#label;
   }
 
   signIn(): Promise<void> {

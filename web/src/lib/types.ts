@@ -47,10 +47,3 @@ export interface Me {
   id: string;
   role: "operator" | "viewer";
 }
-
-export interface ConnectionTestResult {
-  ok: boolean;
-  server_version: string | null;
-  error: string | null;
-  kind?: string;
-}

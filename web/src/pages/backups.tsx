@@ -32,7 +32,7 @@ type Pending =
   | { kind: "cancel"; backup: Backup };
 
 export function BackupsPage() {
-  const { api, notify } = useApp();
+  const { api } = useApp();
   const canChange = useCanChange();
   const { query } = useLocation();
   const [filters, setFilters] = useState<Filters>({
@@ -78,7 +78,6 @@ export function BackupsPage() {
 
   const remove = useAction(async (backup: Backup) => {
     await api.delete(`/api/backups/${backup.id}`);
-    notify(`Backup of ${backup.database} deleted`);
     setFlash(`Deleted the backup of ${backup.database} from ${formatTime(backup.created_at)}.`);
     await backups.reload();
   });
@@ -111,6 +110,7 @@ export function BackupsPage() {
       )}
       <ErrorBanner error={download.error} onDismiss={download.clearError} />
       <ErrorBanner error={servers.error} />
+      <ErrorBanner error={databases.error} />
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
         <div class="field">
           <label for="filter-status">Status</label>
@@ -231,12 +231,8 @@ export function BackupsPage() {
           servers={servers.data.items}
           onClose={() => setPending(null)}
           onQueued={(queued) => {
-            const message =
-              queued.length === 0
-                ? "Nothing to back up: no enabled databases in that scope."
-                : `${queued.length} backup${queued.length === 1 ? "" : "s"} queued.`;
-            setFlash(message);
-            notify(message);
+            // (An empty scope is the API's 409, shown in the dialog.) The banner is a status region.
+            setFlash(`${queued.length} backup${queued.length === 1 ? "" : "s"} queued.`);
             void backups.reload();
           }}
         />
@@ -313,9 +309,7 @@ function BackupRow({
       <td>
         <StatusBadge status={b.status} />
         {b.status === "running" && b.progress && (
-          <div class="muted" aria-live="polite">
-            {formatBytes(b.progress.bytes)} so far
-          </div>
+          <div class="muted">{formatBytes(b.progress.bytes)} so far</div>
         )}
         {b.error && <div class="error-text">{b.error}</div>}
       </td>

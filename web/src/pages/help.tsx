@@ -162,12 +162,13 @@ export function HelpPage() {
 
       <Section id="restores" title="Restores">
         <p>
-          A restore takes a completed backup and loads it into a server: by default the backup's own server
-          and database name. Restore into a <strong>new database name</strong> to inspect a copy beside the
-          live one, or <strong>over an existing database</strong>. Restoring over the very database the backup
-          came from needs <strong>drop</strong>: each restored collection is dropped first, since otherwise
-          the restore would stop at the first duplicate key, half done. You can restore all collections or a
-          chosen subset (each must be in the backup).
+          A restore takes a completed backup and loads it into a server. The form proposes the backup's own
+          server and <code>&lt;database&gt;_restored</code>, so nothing is overwritten unless you choose to.
+          Restore into a <strong>new database name</strong> to inspect a copy beside the live one, or{" "}
+          <strong>over an existing database</strong>. Restoring over the very database the backup came from
+          needs <strong>drop</strong>: each restored collection is dropped first, since otherwise the restore
+          would stop at the first duplicate key, half done. You can restore all collections or a chosen subset
+          (each must be in the backup).
         </p>
         <p>
           Every restore is <strong>verified</strong> first: the archive is read once to check its SHA-256 and

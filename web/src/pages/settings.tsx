@@ -32,7 +32,7 @@ export function SettingsPage() {
           if (what !== "tested") setDatabasesKey((k) => k + 1);
         }}
       />
-      <DatabasesSection servers={servers.data ?? []} refreshKey={databasesKey} />
+      <DatabasesSection servers={servers.data} refreshKey={databasesKey} />
       {loadedSettings.error && !settings && <ErrorBanner error={loadedSettings.error} />}
       {!settings ? (
         !loadedSettings.error && <Loading what="settings" />

@@ -1,6 +1,6 @@
 // Name and notes of a backup: what it is for ("before the 3.2 migration"), kept with the record.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
+import { useRef, useState } from "preact/hooks";
+import { ErrorBanner, Field, fieldErrorsOf, useModal } from "../../components/ui.tsx";
 import { useApp } from "../../lib/context.ts";
 import { useAction } from "../../lib/hooks.ts";
 import type { Backup } from "../../lib/types.ts";
@@ -18,9 +18,7 @@ export function AnnotateDialog({
   const ref = useRef<HTMLDialogElement>(null);
   const [name, setName] = useState(backup.name ?? "");
   const [notes, setNotes] = useState(backup.notes ?? "");
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
+  useModal(ref);
   const save = useAction(async () => {
     // An emptied field clears it (null), rather than storing an empty string.
     const updated = await api.patch<Backup>(`/api/backups/${backup.id}`, {

@@ -1,7 +1,7 @@
 // "Back up now": every enabled database, one server's, or one database, with an optional name
 // and notes. The API answers with the queued backups.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
+import { ErrorBanner, Field, fieldErrorsOf, useModal } from "../../components/ui.tsx";
 import type { Page } from "../../lib/api.ts";
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
@@ -29,7 +29,8 @@ export function TriggerDialog({
   const databases = useLoad(
     () =>
       serverId
-        ? api.get<Page<ManagedDatabase>>("/api/databases", { server_id: serverId, enabled: true, limit: 100 })
+        ? // Disabled ones too: naming one database backs it up even when fan-outs skip it.
+          api.get<Page<ManagedDatabase>>("/api/databases", { server_id: serverId, limit: 100 })
         : Promise.resolve({ items: [], next_cursor: null }),
     [serverId],
   );
@@ -37,9 +38,7 @@ export function TriggerDialog({
     const first = databases.data?.items[0]?.name ?? "";
     setDatabase((current) => (databases.data?.items.some((d) => d.name === current) ? current : first));
   }, [databases.data]);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
+  useModal(ref);
 
   const send = useAction(async () => {
     const body: Record<string, string> = {};
@@ -107,16 +106,14 @@ export function TriggerDialog({
             label="Database"
             error={problem("database")}
             hint={
-              databases.data?.items.length === 0
-                ? "No enabled databases: sync this server in Settings."
-                : undefined
+              databases.data?.items.length === 0 ? "No databases: sync this server in Settings." : undefined
             }
           >
             {(props) => (
               <select {...props} value={database} onChange={(e) => setDatabase(e.currentTarget.value)}>
                 {(databases.data?.items ?? []).map((d) => (
                   <option key={d.id} value={d.name}>
-                    {d.name}
+                    {d.enabled ? d.name : `${d.name} (disabled)`}
                   </option>
                 ))}
               </select>

@@ -186,104 +186,112 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
   const targetName = serverName(targetServerId);
 
   return (
-    <form ref={formRef} class="restore-form" noValidate onSubmit={submit} aria-labelledby="new-restore-title">
-      <h2 id="new-restore-title">New restore</h2>
-      {choices.data.linkProblem && <ErrorBanner error={choices.data.linkProblem} />}
-      <Field
-        label="Backup"
-        error={errorOf("backup_id")}
-        hint="Completed backups, newest first (the latest 100)."
+    <>
+      <form
+        ref={formRef}
+        class="restore-form"
+        noValidate
+        onSubmit={submit}
+        aria-labelledby="new-restore-title"
       >
-        {(field) => (
-          <select
-            {...field}
-            value={backupId}
-            onChange={(e) => choose(backups.find((b) => b.id === e.currentTarget.value))}
-          >
-            {backups.map((b) => (
-              <option key={b.id} value={b.id}>
-                {`${b.database} on ${serverName(b.server_id)} — ${formatTime(b.finished_at ?? b.created_at)} (${formatBytes(b.size_bytes)})`}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      <div class="form-grid">
-        <Field label="Target server" error={errorOf("target_server_id")}>
+        <h2 id="new-restore-title">New restore</h2>
+        {choices.data.linkProblem && <ErrorBanner error={choices.data.linkProblem} />}
+        <Field
+          label="Backup"
+          error={errorOf("backup_id")}
+          hint="Completed backups, newest first (the latest 100)."
+        >
           {(field) => (
             <select
               {...field}
-              value={targetServerId}
-              onChange={(e) => setTargetServerId(e.currentTarget.value)}
+              value={backupId}
+              onChange={(e) => choose(backups.find((b) => b.id === e.currentTarget.value))}
             >
-              {targetServerId === "" && <option value="">Choose a server</option>}
-              {servers.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
+              {backups.map((b) => (
+                <option key={b.id} value={b.id}>
+                  {`${b.database} on ${serverName(b.server_id)} — ${formatTime(b.finished_at ?? b.created_at)} (${formatBytes(b.size_bytes)})`}
                 </option>
               ))}
             </select>
           )}
         </Field>
-        <Field
-          label="Target database"
-          error={errorOf("target_database")}
-          hint={
-            'A new name keeps the original untouched. 1–63 characters, none of / \\ . space " $ * < > : | ?'
-          }
-        >
-          {(field) => (
-            <input
-              {...field}
-              value={targetDatabase}
-              autocomplete="off"
-              spellcheck={false}
-              maxLength={200}
-              onInput={(e) => setTargetDatabase(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-      </div>
-      {collectionNames ? (
-        <CollectionPicker
-          names={collectionNames}
-          counts={backup?.collections ?? {}}
-          picked={picked}
-          onChange={setPicked}
-          error={errorOf("collections")}
-        />
-      ) : (
-        <Field
-          label="Collections"
-          error={errorOf("collections")}
-          hint="Optional, comma-separated. Leave empty to restore every collection."
-        >
-          {(field) => (
-            <input
-              {...field}
-              value={collectionsText}
-              autocomplete="off"
-              spellcheck={false}
-              placeholder="all collections"
-              onInput={(e) => setCollectionsText(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-      )}
-      <DropOption drop={drop} onChange={setDrop} error={errorOf("drop")} />
-      <ErrorBanner error={checkError} />
-      {!confirming && <ErrorBanner error={start.error} />}
-      {started && (
-        <p class="banner banner-ok" role="status">
-          Restore queued: {started.source_database} into {started.target_database} on{" "}
-          {serverName(started.target_server_id)}. Follow it in the history below.
-        </p>
-      )}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={checking || start.busy}>
-          {checking ? "Checking the target…" : start.busy ? "Starting…" : "Start restore"}
-        </button>
-      </div>
+        <div class="form-grid">
+          <Field label="Target server" error={errorOf("target_server_id")}>
+            {(field) => (
+              <select
+                {...field}
+                value={targetServerId}
+                onChange={(e) => setTargetServerId(e.currentTarget.value)}
+              >
+                {targetServerId === "" && <option value="">Choose a server</option>}
+                {servers.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field
+            label="Target database"
+            error={errorOf("target_database")}
+            hint={
+              'A new name keeps the original untouched. 1–63 characters, none of / \\ . space " $ * < > : | ?'
+            }
+          >
+            {(field) => (
+              <input
+                {...field}
+                value={targetDatabase}
+                autocomplete="off"
+                spellcheck={false}
+                maxLength={200}
+                onInput={(e) => setTargetDatabase(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+        </div>
+        {collectionNames ? (
+          <CollectionPicker
+            names={collectionNames}
+            counts={backup?.collections ?? {}}
+            picked={picked}
+            onChange={setPicked}
+            error={errorOf("collections")}
+          />
+        ) : (
+          <Field
+            label="Collections"
+            error={errorOf("collections")}
+            hint="Optional, comma-separated. Leave empty to restore every collection."
+          >
+            {(field) => (
+              <input
+                {...field}
+                value={collectionsText}
+                autocomplete="off"
+                spellcheck={false}
+                placeholder="all collections"
+                onInput={(e) => setCollectionsText(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+        )}
+        <DropOption drop={drop} onChange={setDrop} error={errorOf("drop")} />
+        <ErrorBanner error={checkError} />
+        {!confirming && <ErrorBanner error={start.error} />}
+        {started && (
+          <p class="banner banner-ok" role="status">
+            Restore queued: {started.source_database} into {started.target_database} on{" "}
+            {serverName(started.target_server_id)}. Follow it in the history below.
+          </p>
+        )}
+        <div class="actions">
+          <button type="submit" class="primary" disabled={checking || start.busy}>
+            {checking ? "Checking the target…" : start.busy ? "Starting…" : "Start restore"}
+          </button>
+        </div>
+      </form>
       {confirming && backup && (
         <ConfirmDialog
           title={`Restore over ${targetDatabase}?`}
@@ -315,6 +323,6 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
           )}
         </ConfirmDialog>
       )}
-    </form>
+    </>
   );
 }

@@ -25,7 +25,6 @@ type Props = {
   onTimezone: (timezone: string) => void;
   /** The API's 422 messages for cron_expression and timezone, shown until the field changes. */
   apiErrors: { cron_expression?: string | undefined; timezone?: string | undefined };
-  disabled?: boolean;
 };
 
 const PART_LABELS: Record<keyof Parts, string> = {
@@ -39,7 +38,7 @@ const PART_HINTS: Partial<Record<keyof Parts, string>> = {
   hour: "0–23, 24-hour clock",
 };
 
-export function CronBuilder({ state, timezone, onChange, onTimezone, apiErrors, disabled }: Props) {
+export function CronBuilder({ state, timezone, onChange, onTimezone, apiErrors }: Props) {
   const errors = cronStateErrors(state, timezone);
   const words = useMemo(
     () => (errors.expression ? null : inWords(state.expression)),
@@ -79,7 +78,7 @@ export function CronBuilder({ state, timezone, onChange, onTimezone, apiErrors, 
       : undefined;
 
   return (
-    <fieldset class="cron-builder" disabled={disabled}>
+    <fieldset class="cron-builder">
       <legend>When</legend>
       <div class="cron-grid">
         <div class="cron-controls">

@@ -25,7 +25,8 @@ interface LastBackup {
 }
 
 interface Props {
-  servers: Server[];
+  /** Undefined while the servers are loading (names show as "…", not as deleted). */
+  servers: Server[] | undefined;
   /** Changes when the servers changed (a deleted server takes its databases along). */
   refreshKey: number;
 }
@@ -35,13 +36,13 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
   const canChange = useCanChange();
   const [chosenServerId, setServerId] = useState("");
   // A deleted server drops out of the filter.
-  const serverId = servers.some((s) => s.id === chosenServerId) ? chosenServerId : "";
+  const serverId = (servers ?? []).some((s) => s.id === chosenServerId) ? chosenServerId : "";
   const [syncResults, setSyncResults] = useState<SyncResult[] | null>(null);
   const [toggling, setToggling] = useState<string | null>(null);
   const [syncCount, setSyncCount] = useState(0);
   const paging = useCursorTrail(`${serverId}/${refreshKey}/${syncCount}`);
-  const names = new Map(servers.map((s) => [s.id, s.name]));
-  const serverName = (id: string) => names.get(id) ?? "a deleted server";
+  const names = new Map((servers ?? []).map((s) => [s.id, s.name]));
+  const serverName = (id: string) => (servers ? (names.get(id) ?? "a deleted server") : "…");
 
   const databases = useLoad(
     () =>
@@ -93,7 +94,7 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
           {(f) => (
             <select {...f} value={serverId} onChange={(e) => setServerId(e.currentTarget.value)}>
               <option value="">All servers</option>
-              {servers.map((s) => (
+              {(servers ?? []).map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.name}
                 </option>
@@ -102,7 +103,7 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
           )}
         </Field>
         {canChange && (
-          <button type="button" onClick={() => void sync.run()} disabled={sync.busy || servers.length === 0}>
+          <button type="button" onClick={() => void sync.run()} disabled={sync.busy || !servers?.length}>
             {sync.busy ? "Syncing…" : "Sync databases"}
           </button>
         )}
