@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface Delivery {
+  /** performance.now() on arrival: monotonic, so gaps stay true when the wall clock is stepped. */
   at: number;
   path: string;
   body: Record<string, unknown>;
@@ -33,7 +34,7 @@ export async function startWebhookServer(): Promise<WebhookServer> {
       } catch {
         body = { unparsed: text };
       }
-      deliveries.push({ at: Date.now(), path: req.url ?? "", body });
+      deliveries.push({ at: performance.now(), path: req.url ?? "", body });
       res.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : "refused");
     });
   });
@@ -46,9 +47,9 @@ export async function startWebhookServer(): Promise<WebhookServer> {
       status = s;
     },
     waitFor: async (count, timeoutMs = 20_000) => {
-      const until = Date.now() + timeoutMs;
+      const until = performance.now() + timeoutMs;
       while (deliveries.length < count) {
-        if (Date.now() > until)
+        if (performance.now() > until)
           throw new Error(`expected ${count} webhook deliveries, got ${deliveries.length}`);
         await new Promise((r) => setTimeout(r, 50));
       }
