@@ -26,7 +26,7 @@ import {
   type ToolRun,
   toolVersion,
 } from "./mongo-tools.ts";
-import { blobExtension, compressor, DigestTap, EndGate } from "./streams.ts";
+import { blobExtension, compressor, DigestTap, EndGate, toolBuffer } from "./streams.ts";
 
 /** An error's message with its causes, e.g. "upload of blob x failed: connection reset". */
 function describeError(error: unknown): string {
@@ -66,7 +66,9 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
     const password = await deps.secrets.get(server.id);
     secrets.push(password);
     const uri = serverUri(server);
-    const version = await toolVersion(deps.tools.mongodump);
+    // Asked while the dump runs rather than before it: one process start less on the job's path.
+    const version = toolVersion(deps.tools.mongodump);
+    version.catch(() => undefined); // observed below; a dump that fails first must not leave it unhandled
 
     const collections: Record<string, number> = {};
     const run = await startTool(
@@ -91,7 +93,7 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
       size_bytes: size,
       sha256,
       progress: { bytes: size, at: nowIso() },
-      tool_version: version,
+      tool_version: await version,
       collections,
       error: null,
     });
@@ -174,7 +176,11 @@ async function streamDump(
   let upload: Promise<BlobInfo> | undefined;
   try {
     upload = deps.blobs.upload(key, gate, { signal, contentType: "application/octet-stream" });
-    const [info] = await Promise.all([upload, pipeline(stdout, compressor(compression), tap, gate), verdict]);
+    const [info] = await Promise.all([
+      upload,
+      pipeline(stdout, toolBuffer(), compressor(compression), tap, gate),
+      verdict,
+    ]);
     if (info.size !== tap.bytes) {
       throw new JobFailedError(`blob store recorded ${info.size} bytes, the stream carried ${tap.bytes}`);
     }

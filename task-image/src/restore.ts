@@ -30,7 +30,7 @@ import {
   startTool,
   stopTool,
 } from "./mongo-tools.ts";
-import { DigestTap, decompressor } from "./streams.ts";
+import { DigestTap, decompressor, toolBuffer } from "./streams.ts";
 
 /** mongorestore arguments for a restore record. Never a secret: those go in the config file. */
 export function restoreArgs(restore: Restore): string[] {
@@ -133,7 +133,7 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     );
     try {
       const [streamError, exit] = await Promise.all([
-        pipeline(second.body, tap, decompressor(backup.compression), stdin).then(
+        pipeline(second.body, tap, decompressor(backup.compression), toolBuffer(), stdin).then(
           () => undefined,
           (error: unknown) => error,
         ),

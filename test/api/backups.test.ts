@@ -84,7 +84,7 @@ describe.each(["local", "aws"] as const)("/api/backups (%s store)", (kind) => {
       trigger: "manual",
       schedule_id: null,
       created_by: "local-operator",
-      compression: "gzip",
+      compression: "zstd",
       blob_key: null,
       name: null,
       notes: null,
@@ -98,7 +98,7 @@ describe.each(["local", "aws"] as const)("/api/backups (%s store)", (kind) => {
     expect(done.status, done.error).toBe("completed");
     expect(done.size_bytes).toBeGreaterThan(0);
     expect(done.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(done.blob_key).toBe(`backups/${liveServer.id}/${small}/${queued.id}.archive.gz`);
+    expect(done.blob_key).toBe(`backups/${liveServer.id}/${small}/${queued.id}.archive.zst`);
     expect(done.duration_ms).toBeGreaterThanOrEqual(0);
     expect(done.tool_version).toBeTruthy();
     expect(done.runner_ref).toMatch(/^local:\d+$/);

@@ -148,7 +148,7 @@ describe.each(["local", "aws"] as const)("backup downloads (%s)", (kind) => {
     const before = Date.now();
     const reply = await d.call("GET", `/api/backups/${backup.id}/download`);
     expect(reply.status, reply.text).toBe(200);
-    const fileName = `${database}-${backup.id}.archive.gz`;
+    const fileName = `${database}-${backup.id}.archive.zst`;
     expect(reply.json).toEqual({
       url: expect.any(String),
       expires_at: expect.any(String),
@@ -174,7 +174,7 @@ describe.each(["local", "aws"] as const)("backup downloads (%s)", (kind) => {
     expect(res.status).toBe(200);
     expect(bytes.length).toBe(backup.size_bytes);
     expect(sha256(bytes)).toBe(backup.sha256);
-    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip
+    expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // zstd, the default codec
     expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${fileName}"`);
     if (kind === "local") {
       expect(res.headers.get("content-type")).toBe("application/octet-stream");

@@ -1,0 +1,159 @@
+// npm run bench [-- --quick] [-- --json FILE] [-- --check]
+// Measures the engine against the tools it wraps, memory as data grows, API cost as tables grow and
+// the Lambda bundles, on servers it starts itself (moto, FerretDB on PostgreSQL) and stops at the end.
+// Prints a table with every target and PASS/MISS; exits 0 unless --check is given and a target misses
+// (timings are for people to read, never a gate by default). Method: test/bench/README.md.
+import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
+import { parseArgs } from "node:util";
+import { MongoClient } from "mongodb";
+import { defaultCompression } from "#core/use-cases/backups.ts";
+import { benchApi } from "./api.ts";
+import { benchBackup, toolConfigFile } from "./backup.ts";
+import { benchBundles } from "./bundles.ts";
+import { benchCompression } from "./compression.ts";
+import { seedDatabase } from "./dataset.ts";
+import { archiveFile, benchRestore } from "./restore.ts";
+import { startServers } from "./servers.ts";
+import { round } from "./stats.ts";
+import { judge, type RunResults, summarize } from "./summary.ts";
+import { formatSummary } from "./tables.ts";
+import { engineWorld } from "./world.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "string" },
+    check: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+if (args.help) {
+  console.log("usage: npm run bench -- [--quick] [--json FILE] [--check]   (see test/bench/README.md)");
+  process.exit(0);
+}
+
+/**
+ * Full: data past the tools' buffer warm-up, tables as the issue names them, 5 rounds. Quick: the same
+ * measurements on 1/20 of the data and 1/10 of the records, 3 rounds (5 bundle imports), under 3 minutes.
+ */
+const plan = args.quick
+  ? {
+      mode: "quick" as const,
+      smallMiB: 2,
+      largeMiB: 20,
+      runs: 3,
+      apiCounts: [1_000, 10_000],
+      apiRuns: 15,
+      initRuns: 5,
+    }
+  : {
+      mode: "full" as const,
+      smallMiB: 40,
+      largeMiB: 400,
+      runs: 5,
+      apiCounts: [10_000, 100_000],
+      apiRuns: 25,
+      initRuns: 10,
+    };
+
+function machine() {
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
+  return { nproc: availableParallelism(), cpu, ram_gib: round(totalmem() / 1024 ** 3, 1) };
+}
+
+const log = (message: string) =>
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  log(`starting moto and FerretDB (${plan.mode} run)`);
+  const servers = await startServers();
+  const stopOnSignal = () => {
+    log("interrupted: stopping the servers");
+    void servers.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  const { mongo } = servers;
+  const client = new MongoClient(`mongodb://${mongo.host}:${mongo.port}/?authSource=admin`, {
+    auth: { username: mongo.username, password: mongo.password },
+  });
+  try {
+    log(`seeding ${plan.smallMiB} and ${plan.largeMiB} MiB`);
+    const small = await seedDatabase(client, "bench_small", plan.smallMiB);
+    const large = await seedDatabase(client, "bench_large", plan.largeMiB);
+    const worlds = { s3: await engineWorld("s3", servers), local: await engineWorld("local", servers) };
+    const configFile = toolConfigFile(worlds.local, servers.scratch, mongo.password);
+    const backupOptions = { configFile, scratch: servers.scratch, runs: plan.runs };
+
+    log("backup, small");
+    const backupSmall = await benchBackup(worlds, "bench_small", { ...backupOptions, withGzip: false });
+    log("backup, large (with mongodump --gzip)");
+    const backupLarge = await benchBackup(worlds, "bench_large", { ...backupOptions, withGzip: true });
+    const archive = await archiveFile(worlds.local, backupLarge.kept.local, servers.scratch);
+
+    log("restore, large");
+    const restore = await benchRestore(worlds, backupLarge.kept, {
+      archive,
+      configFile,
+      client,
+      documents: large.documents,
+      runs: plan.runs,
+    });
+    log("compression");
+    const compression = await benchCompression({
+      archive,
+      runs: plan.runs,
+      dump: { baseline: backupLarge.baseline, gzip: backupLarge.gzip, gzipBytes: backupLarge.gzipBytes },
+      codecCheck: { world: worlds.local, database: "bench_small", client, documents: small.documents },
+    });
+    log(`API, ${plan.apiCounts.join(" and ")} backup records`);
+    const api = await benchApi({
+      awsEndpoint: servers.awsEndpoint,
+      scratch: servers.scratch,
+      counts: plan.apiCounts,
+      runs: plan.apiRuns,
+    });
+    log("Lambda bundles");
+    const bundles = await benchBundles(servers.scratch, plan.initRuns);
+
+    const results: RunResults = {
+      mode: plan.mode,
+      runs: plan.runs,
+      machine: machine(),
+      sizes: {
+        small_mib: plan.smallMiB,
+        large_mib: plan.largeMiB,
+        documents_small: small.documents,
+        documents_large: large.documents,
+      },
+      backup: { small: backupSmall, large: backupLarge },
+      restore,
+      compression,
+      api,
+      bundles,
+      default_codec: defaultCompression,
+      seconds: round((performance.now() - started) / 1000, 0),
+    };
+    const summary = summarize(results);
+    const targets = judge(summary);
+    console.log(formatSummary(summary, targets));
+    if (args.json) {
+      writeFileSync(args.json, `${JSON.stringify({ ...summary, targets }, null, 2)}\n`);
+      log(`wrote ${args.json}`);
+    }
+    return args.check && targets.some((t) => !t.pass) ? 1 : 0;
+  } finally {
+    await client.close();
+    await servers.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,113 @@
+// The readable tables of one run's summary: a table per section, then the targets with their verdicts.
+import { formatTable, formatTargets, ratio, type Target } from "./report.ts";
+import type { Summary } from "./summary.ts";
+import type { StoreKind } from "./world.ts";
+
+const stores: StoreKind[] = ["s3", "local"];
+
+export function formatSummary(s: Summary, targets: Target[]): string {
+  const b = s.backup;
+  const sizes = `${s.sizes.small_mib} MiB (${s.sizes.documents_small} docs) and ${s.sizes.large_mib} MiB (${s.sizes.documents_large} docs)`;
+  const sections = [
+    `mongo-backup-manager benchmark (${s.mode}: ${s.runs} alternating runs per variant, medians; data ${sizes}; API ${s.api.counts.join(" and ")} records)`,
+    `machine: ${s.machine.nproc} cores, ${s.machine.cpu}, ${s.machine.ram_gib} GiB RAM; took ${s.seconds} s`,
+    formatTable([
+      [
+        "backup",
+        "small ms",
+        "large ms",
+        "ratio small",
+        "ratio large",
+        "peak RSS small MiB",
+        "peak RSS large MiB",
+      ],
+      [
+        "mongodump --archive > /dev/null",
+        b.baseline_ms_small,
+        b.baseline_ms_large,
+        1,
+        1,
+        b.baseline_rss_small_mb,
+        b.baseline_rss_large_mb,
+      ],
+      ...stores.map((k) => [
+        `engine -> ${k}`,
+        b[k].ms_small,
+        b[k].ms_large,
+        b[k].ratio_small,
+        b[k].ratio_large,
+        b[k].rss_small_mb,
+        b[k].rss_large_mb,
+      ]),
+    ]),
+    formatTable([
+      ["restore (large)", "ms", "ratio", "peak RSS MiB"],
+      ["mongorestore --archive=file", s.restore.baseline_ms, 1, Number.NaN],
+      ...stores.map((k) => [`engine <- ${k}`, s.restore[k].ms, s.restore[k].ratio, s.restore[k].rss_mb]),
+    ]),
+    formatTable([
+      [`compression (${s.compression.archive_mb} MiB archive)`, "MB/s", "ratio", "x mongodump --gzip"],
+      [
+        "mongodump --gzip (CPU it adds)",
+        s.compression.mongodump_gzip.mb_s,
+        s.compression.mongodump_gzip.ratio ?? Number.NaN,
+        1,
+      ],
+      [
+        "engine gzip",
+        s.compression.gzip.mb_s,
+        s.compression.gzip.ratio,
+        s.compression.gzip.vs_mongodump_gzip,
+      ],
+      [
+        "engine zstd",
+        s.compression.zstd.mb_s,
+        s.compression.zstd.ratio,
+        s.compression.zstd.vs_mongodump_gzip,
+      ],
+    ]),
+    `default codec ${s.compression.default_codec}; restore read back: ${Object.entries(
+      s.compression.restore_reads,
+    )
+      .map(([k, v]) => `${k} ${v ? "yes" : "NO"}`)
+      .join(", ")}`,
+    formatTable([
+      [
+        "GET /api/backups (first page)",
+        `${s.api.counts[0]} ms`,
+        `${s.api.counts[1]} ms`,
+        "ratio",
+        "items read",
+        "empty page ms",
+        "after foreign write ms",
+        "write ms",
+      ],
+      [
+        "dynamodb (moto)",
+        s.api.dynamodb.list_10k_ms,
+        s.api.dynamodb.list_100k_ms,
+        ratio(s.api.dynamodb.list_100k_ms, s.api.dynamodb.list_10k_ms),
+        `${s.api.dynamodb.items_read_10k} / ${s.api.dynamodb.items_read_100k}`,
+        `${s.api.dynamodb.empty_page_10k_ms} / ${s.api.dynamodb.empty_page_100k_ms}`,
+        "",
+        "",
+      ],
+      [
+        "local",
+        s.api.local.list_10k_ms,
+        s.api.local.list_100k_ms,
+        ratio(s.api.local.list_100k_ms, s.api.local.list_10k_ms),
+        "",
+        "",
+        `${s.api.local.after_foreign_write_10k_ms} / ${s.api.local.after_foreign_write_100k_ms}`,
+        `${s.api.local.write_10k_ms} / ${s.api.local.write_100k_ms}`,
+      ],
+    ]),
+    formatTable([
+      ["lambda bundle", "KiB", "cold init ms"],
+      ...Object.entries(s.bundles).map(([n, v]) => [n, v.kb, v.init_ms]),
+    ]),
+    formatTargets(targets),
+  ];
+  return sections.join("\n\n");
+}

@@ -1,0 +1,166 @@
+// The engine's world for one store: the AWS adapters on moto (DynamoDB table, S3 bucket, Secrets
+// Manager) or the local adapters in a scratch directory, the FerretDB server registered with its
+// password, and the environment that makes `node task-image/src/main.ts` use the same adapters.
+// Engine settings are the production defaults (part size, progress interval): the benchmark
+// measures the product as it ships.
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
+import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
+import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-store.ts";
+import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
+import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
+import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import type { Server } from "#core/entities.ts";
+import { newId, nowIso } from "#core/ids.ts";
+import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import { findTool } from "../../scripts/processes.ts";
+import { sampleTreeRss } from "./proc.ts";
+import type { BenchServers } from "./servers.ts";
+
+export const repoRoot = resolve(import.meta.dirname, "../..");
+
+export type StoreKind = "s3" | "local";
+
+export interface EngineWorld {
+  kind: StoreKind;
+  store: MetadataStore;
+  secrets: SecretStore;
+  blobs: BlobStore;
+  server: Server;
+  /** The task's environment: these adapters, the tools, production defaults otherwise. */
+  env: Record<string, string>;
+}
+
+export function awsClientConfig(endpoint: string) {
+  return {
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    forcePathStyle: true,
+  };
+}
+
+const toolEnv = () => ({
+  PATH: process.env.PATH ?? "/usr/bin:/bin",
+  MBM_MONGODUMP: findTool("mongodump"),
+  MBM_MONGORESTORE: findTool("mongorestore"),
+  MBM_LOG_LEVEL: "warn",
+});
+
+export async function engineWorld(kind: StoreKind, servers: BenchServers): Promise<EngineWorld> {
+  let world: Omit<EngineWorld, "server">;
+  if (kind === "s3") {
+    const config = awsClientConfig(servers.awsEndpoint);
+    const suffix = newId().slice(-8);
+    const tableName = `bench-engine-${suffix}`;
+    const bucket = `bench-backups-${suffix}`;
+    const dynamo = new DynamoDBClient(config);
+    await createMetadataTable(dynamo, tableName);
+    const s3 = new S3Client(config);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const prefix = `bench-${suffix}/servers/`;
+    world = {
+      kind,
+      store: new DynamoDbMetadataStore({ client: dynamo, tableName }),
+      secrets: new SecretsManagerSecretStore({ client: new SecretsManagerClient(config), prefix }),
+      blobs: new S3BlobStore({ client: s3, bucket }),
+      env: {
+        ...toolEnv(),
+        MBM_ADAPTERS: "aws",
+        MBM_TABLE_NAME: tableName,
+        MBM_BUCKET: bucket,
+        MBM_SECRET_PREFIX: prefix,
+        AWS_ENDPOINT_URL: config.endpoint,
+        AWS_REGION: config.region,
+        AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
+      },
+    };
+  } else {
+    const dir = join(servers.scratch, `local-${newId().slice(-8)}`);
+    world = {
+      kind,
+      store: new FileMetadataStore({ dir: join(dir, "metadata") }),
+      secrets: new EncryptedFileSecretStore({
+        file: join(dir, "secrets.json.enc"),
+        keyFile: join(dir, "secret.key"),
+      }),
+      blobs: new FileBlobStore({ dir: join(dir, "blobs") }),
+      env: { ...toolEnv(), MBM_ADAPTERS: "local", MBM_DATA_DIR: dir },
+    };
+  }
+  const now = nowIso();
+  const { mongo } = servers;
+  const server: Server = {
+    id: newId(),
+    name: "bench ferretdb",
+    host: mongo.host,
+    port: mongo.port,
+    username: mongo.username,
+    auth_source: "admin",
+    tls: false,
+    replica_set: null,
+    options: {},
+    connection_string: null,
+    has_password: true,
+    last_test: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await world.store.servers.create(server);
+  await world.secrets.put(server.id, mongo.password);
+  return { ...world, server };
+}
+
+export interface ProcessRun {
+  ms: number;
+  /** Peak summed RSS of the process and its children, in bytes. */
+  peakRss: number;
+  /** The last few KiB of its stdout (unless redirected) and stderr. */
+  output: string;
+}
+
+/**
+ * Runs a command to completion, timing it from spawn to exit and sampling its process tree's RSS.
+ * Throws with the tail of its output when it exits non-zero.
+ */
+export async function timedRun(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; stdoutTo?: number } = {},
+): Promise<ProcessRun> {
+  const start = performance.now();
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    stdio: ["ignore", options.stdoutTo ?? "pipe", "pipe"],
+  });
+  const sampler = child.pid === undefined ? undefined : sampleTreeRss(child.pid);
+  let output = "";
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done, fail) => {
+    child.once("error", fail);
+    child.once("close", (c, s) => done([c, s]));
+  });
+  const ms = performance.now() - start;
+  const peakRss = sampler?.stop() ?? 0;
+  if (code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited with ${signal ?? code}:\n${output}`);
+  }
+  return { ms, peakRss, output };
+}
+
+/** Runs the engine's real entry point for one job, as Fargate and local mode do. */
+export function runTask(world: EngineWorld, command: "backup" | "restore", id: string): Promise<ProcessRun> {
+  return timedRun(process.execPath, [join(repoRoot, "task-image/src/main.ts"), command, id], {
+    env: world.env,
+  });
+}

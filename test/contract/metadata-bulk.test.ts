@@ -1,0 +1,88 @@
+// What issue 7 added to the metadata stores: bulk import (both adapters) and the file store's
+// in-memory snapshot, which must see every change another store (another process) makes to the
+// file and must never let a caller's edit of a returned item reach it.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, describe, expect, it } from "vitest";
+import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
+import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { newId } from "#core/ids.ts";
+import { awsClientConfig, uniqueName } from "#test/support/env.ts";
+import { makeBackup } from "#test/support/fixtures.ts";
+
+const dirs: string[] = [];
+const dynamo = new DynamoDBClient(awsClientConfig());
+afterAll(async () => {
+  dynamo.destroy();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function fileStoreDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "mbm-bulk-"));
+  dirs.push(dir);
+  return join(dir, "metadata");
+}
+
+describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kind) => {
+  it("stores every record, newest first through the lists and their filters, and replaces an existing id", async () => {
+    let store: DynamoDbMetadataStore | FileMetadataStore;
+    if (kind === "DynamoDB") {
+      const tableName = uniqueName("bulk");
+      await createMetadataTable(dynamo, tableName);
+      store = new DynamoDbMetadataStore({ client: dynamo, tableName });
+    } else {
+      store = new FileMetadataStore({ dir: await fileStoreDir() });
+    }
+    const server = newId();
+    const backups = Array.from({ length: 60 }, (_, i) =>
+      makeBackup({ server_id: server, status: i % 3 === 0 ? "failed" : "completed" }),
+    );
+    await store.importBackups(backups);
+    const first = await store.backups.list({}, { limit: 25 });
+    expect(first.items.map((b) => b.id)).toEqual(
+      backups
+        .map((b) => b.id)
+        .reverse()
+        .slice(0, 25),
+    );
+    const failed = await store.backups.list({ server_id: server, status: "failed" }, { limit: 100 });
+    expect(failed.items).toHaveLength(20);
+    await store.importBackups([{ ...(backups[0] as (typeof backups)[0]), notes: "again" }]);
+    expect((await store.backups.get(backups[0]?.id ?? ""))?.notes).toBe("again");
+    await expect(
+      store.importBackups([{ ...(backups[1] as (typeof backups)[0]), status: "nope" as "failed" }]),
+    ).rejects.toThrow(/status/);
+  });
+});
+
+describe("FileMetadataStore snapshot", () => {
+  it("sees each change another store makes to the file, including through a cursor", async () => {
+    const dir = await fileStoreDir();
+    const reader = new FileMetadataStore({ dir });
+    const writer = new FileMetadataStore({ dir });
+    const a = await writer.backups.create(makeBackup());
+    expect((await reader.backups.list({}, { limit: 10 })).items.map((b) => b.id)).toEqual([a.id]);
+    const b = await writer.backups.create(makeBackup());
+    const page = await reader.backups.list({}, { limit: 1 });
+    expect(page.items.map((x) => x.id)).toEqual([b.id]);
+    await writer.backups.update(a.id, { notes: "changed elsewhere" });
+    const next = await reader.backups.list({}, { limit: 1, cursor: page.next_cursor ?? "" });
+    expect(next.items).toEqual([{ ...a, notes: "changed elsewhere" }]);
+    expect(next.next_cursor).toBeNull();
+    await writer.backups.delete(b.id);
+    expect(await reader.backups.get(b.id)).toBeUndefined();
+  });
+
+  it("hands out copies: editing a returned item changes nothing stored", async () => {
+    const store = new FileMetadataStore({ dir: await fileStoreDir() });
+    const created = await store.backups.create(makeBackup({ notes: "kept" }));
+    created.notes = "edited by a caller";
+    const got = await store.backups.get(created.id);
+    if (got) got.notes = "edited too";
+    const listed = (await store.backups.list({}, { limit: 1 })).items[0];
+    if (listed) listed.notes = "and again";
+    expect((await store.backups.get(created.id))?.notes).toBe("kept");
+  });
+});
