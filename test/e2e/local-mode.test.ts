@@ -163,7 +163,7 @@ describe("local mode from npm start", () => {
     await exited;
     const store = new FileMetadataStore({ dir: join(dataDir, "metadata") });
     const backup = await store.backups.get(id);
-    // 24 MiB of incompressible data takes seconds to dump and gzip: the signal lands mid-backup.
+    // 24 MiB of incompressible data takes seconds to dump and compress: the signal lands mid-backup.
     expect(backup).toMatchObject({ status: "failed", blob_key: null });
     expect(backup?.error).toMatch(/SIGTERM/);
     const blobs = join(dataDir, "blobs", "backups", demo.id, "bulk");

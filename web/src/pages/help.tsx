@@ -73,8 +73,8 @@ export function HelpPage() {
       <Section id="backups" title="How backups work">
         <p>
           A backup is one database of one server. A task (a Fargate task on AWS, a child process in local
-          mode) runs <code>mongodump --archive</code> and streams its output through compression (gzip unless
-          the request asks for zstd or none) and a SHA-256 and size check straight into the blob store: S3 on
+          mode) runs <code>mongodump --archive</code> and streams its output through compression (zstd unless
+          the request asks for gzip or none) and a SHA-256 and size check straight into the blob store: S3 on
           AWS, files in the data directory in local mode.
         </p>
         <p>
