@@ -44,8 +44,8 @@ const AwsEnv = Common.extend({
   MBM_BUCKET: z.string().min(3),
   MBM_SECRET_PREFIX: z.string().min(1).default("mbm/servers/"),
   MBM_KMS_KEY_ID: z.string().min(1).optional(),
-  /** Multipart part size. 128 MiB x 10,000 parts = 1.22 TiB per archive; see README. */
-  MBM_S3_PART_SIZE_MIB: z.coerce.number().int().min(5).max(5120).default(128),
+  /** The size multipart parts grow to from 8 MiB. 128 MiB: 1.18 TiB per archive; see README. */
+  MBM_S3_MAX_PART_SIZE_MIB: z.coerce.number().int().min(5).max(5120).default(128),
   AWS_ENDPOINT_URL: z.url().optional(),
   // Alerts (functions/wiring.ts): without a bus, events go to the log.
   MBM_EVENT_BUS_NAME: z.string().min(1).optional(),
@@ -108,7 +108,7 @@ export function buildAdapters(config: EngineEnv): Adapters {
       blobs: new S3BlobStore({
         client: s3,
         bucket: config.MBM_BUCKET,
-        partSizeBytes: config.MBM_S3_PART_SIZE_MIB * MiB,
+        maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
         ...(config.MBM_KMS_KEY_ID ? { sse: { kmsKeyId: config.MBM_KMS_KEY_ID } } : {}),
       }),
       downloads: new S3PresignedDownloads({ client: s3, bucket: config.MBM_BUCKET }),

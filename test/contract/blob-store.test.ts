@@ -12,14 +12,19 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  DEFAULT_PART_SIZE_BYTES,
+  DEFAULT_MAX_PART_SIZE_BYTES,
   DEFAULT_QUEUE_SIZE,
   listUploadsAndObjects,
   MIN_PART_SIZE_BYTES,
-  maxObjectBytes,
+  partPlan,
   S3BlobStore,
-  uploadMemoryBound,
 } from "#adapters/aws/s3-blob-store.ts";
+import {
+  maxObjectBytes,
+  partSizeFor,
+  uploadMemoryBound,
+  uploadStream,
+} from "#adapters/aws/s3-multipart-upload.ts";
 import { FileBlobStore, listPartials } from "#adapters/local/file-blob-store.ts";
 import { ValidationError } from "#core/errors.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
@@ -42,10 +47,10 @@ describe("S3BlobStore", () => {
     client = new S3Client(awsClientConfig());
     bucket = uniqueName("mbm-blobs");
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const store = new S3BlobStore({ client, bucket, partSizeBytes: MIN_PART_SIZE_BYTES, queueSize: 2 });
+    const store = new S3BlobStore({ client, bucket, maxPartSizeBytes: MIN_PART_SIZE_BYTES, queueSize: 2 });
     harness = {
       store,
-      memoryBoundBytes: uploadMemoryBound(MIN_PART_SIZE_BYTES, 2),
+      memoryBoundBytes: uploadMemoryBound(partPlan(MIN_PART_SIZE_BYTES), 2),
       leftovers: async (key) => {
         const { uploads, objects } = await listUploadsAndObjects(client, bucket, key);
         return [...uploads.map((k) => `upload ${k}`), ...objects.map((k) => `object ${k}`)];
@@ -61,16 +66,54 @@ describe("S3BlobStore", () => {
 
   blobStoreContract("S3", () => harness);
 
-  it("sizes parts for a 1 TiB dump by default and states the memory that costs", () => {
-    expect(DEFAULT_PART_SIZE_BYTES).toBe(128 * MiB);
+  it("grows parts enough for a 1 TiB dump by default and states the memory that costs", () => {
+    expect(DEFAULT_MAX_PART_SIZE_BYTES).toBe(128 * MiB);
     expect(DEFAULT_QUEUE_SIZE).toBe(2);
-    expect(maxObjectBytes(DEFAULT_PART_SIZE_BYTES)).toBeGreaterThan(1.2 * TiB);
-    expect(maxObjectBytes(5 * MiB)).toBeLessThan(50 * 1024 * MiB);
-    expect(uploadMemoryBound(DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE)).toBe(640 * MiB);
+    const plan = partPlan(DEFAULT_MAX_PART_SIZE_BYTES);
+    expect(maxObjectBytes(plan)).toBeGreaterThan(1.15 * TiB);
+    expect(maxObjectBytes(partPlan(5 * MiB))).toBeLessThan(50 * 1024 * MiB);
+    expect(uploadMemoryBound(plan, DEFAULT_QUEUE_SIZE)).toBe(512 * MiB);
+    // Small archives hold small parts: the first 800 MiB go in 8 MiB parts, 128 MiB ones from 11.7 GiB.
+    expect([1, 100, 101, 400, 401, 10_000].map((n) => partSizeFor(plan, n) / MiB)).toEqual([
+      8, 8, 16, 64, 128, 128,
+    ]);
+  });
+
+  it("sends parts that start small and grow, and puts an archive that fits in one part in one request", async () => {
+    const sizes: number[] = [];
+    const puts: number[] = [];
+    const watched = new S3Client(awsClientConfig());
+    watched.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Body?: Buffer };
+        if (context.commandName === "UploadPartCommand") sizes.push(input.Body?.byteLength ?? -1);
+        if (context.commandName === "PutObjectCommand") puts.push(input.Body?.byteLength ?? -1);
+        return next(args);
+      },
+      { step: "initialize", name: "recordParts" },
+    );
+    // 5 MiB parts twice, then 10 MiB ones: 32 MiB = 5 + 5 + 10 + 10 + 2.
+    const plan = { firstPartSizeBytes: 5 * MiB, maxPartSizeBytes: 10 * MiB, partsPerSize: 2 };
+    const params = { Bucket: bucket, Key: blobKey() };
+    const { body, sha256 } = randomBody(32 * MiB);
+    await uploadStream({ client: watched, plan, queueSize: 2, params }, body);
+    expect(sizes.sort((a, b) => a - b)).toEqual([2, 5, 5, 10, 10].map((n) => n * MiB));
+    expect(puts).toEqual([]);
+    expect(await readAll((await harness.store.download(params.Key)).body)).toEqual({
+      size: 32 * MiB,
+      sha256: sha256(),
+    });
+
+    const small = { Bucket: bucket, Key: blobKey() };
+    await uploadStream({ client: watched, plan, queueSize: 2, params: small }, randomBody(5 * MiB).body);
+    expect(puts).toEqual([5 * MiB]); // exactly one part's size still fits in one PutObject
+    expect(sizes).toHaveLength(5);
+    await Promise.all([harness.store.delete(params.Key), harness.store.delete(small.Key)]);
+    watched.destroy();
   });
 
   it("refuses parts under 5 MiB", () => {
-    expect(() => new S3BlobStore({ client, bucket, partSizeBytes: 5 * MiB - 1 })).toThrow(RangeError);
+    expect(() => new S3BlobStore({ client, bucket, maxPartSizeBytes: 5 * MiB - 1 })).toThrow(RangeError);
     expect(() => new S3BlobStore({ client, bucket, queueSize: 0 })).toThrow(RangeError);
   });
 
@@ -97,7 +140,7 @@ describe("S3BlobStore", () => {
       },
       { step: "initialize", name: "failSecondPart" },
     );
-    const store = new S3BlobStore({ client: failing, bucket, partSizeBytes: MIN_PART_SIZE_BYTES });
+    const store = new S3BlobStore({ client: failing, bucket, maxPartSizeBytes: MIN_PART_SIZE_BYTES });
     const key = blobKey();
     const { body } = randomBody(16 * MiB);
     const error = await store.upload(key, body).catch((e: unknown) => e);

@@ -205,7 +205,7 @@ describe("S3 failing mid-stream", () => {
       {
         store: world.store,
         secrets: world.secrets,
-        blobs: new S3BlobStore({ client: s3, bucket: world.bucket!, partSizeBytes: 5 * 1024 * 1024 }),
+        blobs: new S3BlobStore({ client: s3, bucket: world.bucket!, maxPartSizeBytes: 5 * 1024 * 1024 }),
         tools: { mongodump: toolPath("mongodump"), mongorestore: toolPath("mongorestore") },
         log,
         serverSelectionTimeoutSeconds: 3,

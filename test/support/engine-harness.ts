@@ -62,14 +62,14 @@ export async function awsWorld(): Promise<EngineWorld> {
     store: new DynamoDbMetadataStore({ client: dynamo, tableName }),
     secrets: new SecretsManagerSecretStore({ client: new SecretsManagerClient(config), prefix }),
     // 5 MiB parts (S3's minimum) so a test-sized archive really goes through multipart.
-    blobs: new S3BlobStore({ client: s3, bucket, partSizeBytes: 5 * MiB }),
+    blobs: new S3BlobStore({ client: s3, bucket, maxPartSizeBytes: 5 * MiB }),
     env: {
       ...commonEnv(),
       MBM_ADAPTERS: "aws",
       MBM_TABLE_NAME: tableName,
       MBM_BUCKET: bucket,
       MBM_SECRET_PREFIX: prefix,
-      MBM_S3_PART_SIZE_MIB: "5",
+      MBM_S3_MAX_PART_SIZE_MIB: "5",
       AWS_ENDPOINT_URL: config.endpoint,
       AWS_REGION: config.region,
       AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,

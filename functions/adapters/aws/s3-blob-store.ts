@@ -1,60 +1,53 @@
-// Blob store on S3: backup archives streamed in with multipart uploads, streamed out with GetObject.
+// Blob store on S3: backup archives streamed in with multipart uploads whose parts grow with the
+// archive (s3-multipart-upload.ts), streamed out with GetObject.
 import { addAbortSignal, pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import {
-  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   NoSuchKey,
-  NoSuchUpload,
   NotFound,
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { ConflictError, NotFoundError } from "#core/errors.ts";
 import type { BlobInfo, BlobStore, DownloadOptions, UploadOptions } from "#core/ports.ts";
+import { type PartPlan, uploadStream } from "./s3-multipart-upload.ts";
 
 /** S3's smallest part (all but the last part of a multipart upload). */
 export const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
 /** S3's largest part. */
 export const MAX_PART_SIZE_BYTES = 5 * 1024 * 1024 * 1024;
-/** S3's limit on the number of parts of one multipart upload. */
-export const MAX_PARTS = 10_000;
+/** Parts start at 8 MiB (or the largest part size, when that is smaller). */
+export const FIRST_PART_SIZE_BYTES = 8 * 1024 * 1024;
+/** Each part size serves 100 parts before it doubles: 8 MiB parts carry the first 800 MiB. */
+export const PARTS_PER_SIZE = 100;
 /**
- * lib-storage's own default is 5 MiB, which caps a stream of unknown length at 10,000 parts = ~48.8 GiB.
- * 128 MiB parts allow 10,000 x 128 MiB = 1.22 TiB, enough for a 1 TiB dump.
+ * Parts grow to 128 MiB: 10,000 parts then hold 1.18 TiB, enough for a 1 TiB dump, and the upload's
+ * memory stays under (2 + 2) x 128 MiB = 512 MiB (see uploadMemoryBound). Only archives past 11.7 GiB
+ * reach 128 MiB parts (100 parts each of 8, 16, 32 and 64 MiB come first); up to 800 MiB it is 4 x 8 MiB.
  */
-export const DEFAULT_PART_SIZE_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_MAX_PART_SIZE_BYTES = 128 * 1024 * 1024;
 /** Parts uploaded at once. */
 export const DEFAULT_QUEUE_SIZE = 2;
 
-/** The largest object one upload can write with this part size (S3 allows at most 10,000 parts). */
-export function maxObjectBytes(partSize: number): number {
-  return partSize * MAX_PARTS;
-}
-
-/**
- * The memory an upload may hold, whatever the length of the body. lib-storage keeps up to `queueSize`
- * parts in flight plus the part it is assembling from the stream (the "queueSize + 1" of its docs), but
- * an uploader that has sent its part still references it until its next part is cut, and cutting a part
- * (Buffer.concat) briefly holds one more copy. Measured live buffers (test/contract, forced GC):
- * queueSize 1 -> 3 parts, 2 -> 4, 3 -> 5, 4 -> up to 8. So the bound is (2 x queueSize + 1) parts:
- * with the defaults (128 MiB, 2) 640 MiB, which the uploading task needs as headroom above its own
- * working set. A smaller part size shrinks it, at the cost of maxObjectBytes.
- */
-export function uploadMemoryBound(partSize: number, queueSize: number): number {
-  return (2 * queueSize + 1) * partSize;
+/** The part plan of a store whose parts grow to `maxPartSizeBytes`. */
+export function partPlan(maxPartSizeBytes: number): PartPlan {
+  return {
+    firstPartSizeBytes: Math.min(FIRST_PART_SIZE_BYTES, maxPartSizeBytes),
+    maxPartSizeBytes,
+    partsPerSize: PARTS_PER_SIZE,
+  };
 }
 
 export interface S3BlobStoreOptions {
   /** Default: a client from the environment's region and credentials. */
   client?: S3Client;
   bucket: string;
-  /** Default: DEFAULT_PART_SIZE_BYTES (128 MiB). At least 5 MiB, at most 5 GiB. */
-  partSizeBytes?: number;
+  /** The size parts grow to. Default: DEFAULT_MAX_PART_SIZE_BYTES (128 MiB). At least 5 MiB, at most 5 GiB. */
+  maxPartSizeBytes?: number;
   /** Default: DEFAULT_QUEUE_SIZE (2). */
   queueSize?: number;
   /** SSE-KMS for every object written, with this key (or the AWS managed key when absent). Default: the bucket's default encryption. */
@@ -81,15 +74,15 @@ function isNotFound(error: unknown): boolean {
 export class S3BlobStore implements BlobStore {
   readonly #client: S3Client;
   readonly #bucket: string;
-  readonly #partSize: number;
+  readonly #plan: PartPlan;
   readonly #queueSize: number;
   readonly #sse: { kmsKeyId?: string } | undefined;
 
-  constructor({ client, bucket, partSizeBytes, queueSize, sse }: S3BlobStoreOptions) {
-    const partSize = partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
+  constructor({ client, bucket, maxPartSizeBytes, queueSize, sse }: S3BlobStoreOptions) {
+    const partSize = maxPartSizeBytes ?? DEFAULT_MAX_PART_SIZE_BYTES;
     if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE_BYTES || partSize > MAX_PART_SIZE_BYTES) {
       throw new RangeError(
-        `partSizeBytes must be an integer from ${MIN_PART_SIZE_BYTES} (5 MiB) to ${MAX_PART_SIZE_BYTES} (5 GiB), got ${partSize}`,
+        `maxPartSizeBytes must be an integer from ${MIN_PART_SIZE_BYTES} (5 MiB) to ${MAX_PART_SIZE_BYTES} (5 GiB), got ${partSize}`,
       );
     }
     const queue = queueSize ?? DEFAULT_QUEUE_SIZE;
@@ -99,7 +92,7 @@ export class S3BlobStore implements BlobStore {
     if (!bucket) throw new Error("S3 blob store needs a bucket");
     this.#client = client ?? new S3Client({});
     this.#bucket = bucket;
-    this.#partSize = partSize;
+    this.#plan = partPlan(partSize);
     this.#queueSize = queue;
     this.#sse = sse;
   }
@@ -110,36 +103,35 @@ export class S3BlobStore implements BlobStore {
       body.destroy();
       throw new Error(`upload of blob ${key} aborted`, { cause: signal.reason });
     }
-    // The body reaches lib-storage through a counter. On abort the body is destroyed and pipeline
-    // destroys the counter with the same error, so the upload's reader fails and lib-storage aborts
-    // the multipart upload before `done()` rejects. (lib-storage's own abort() would make `done()`
-    // reject at once, while the clean-up still runs in the background.)
+    // The body reaches the upload through a counter. On abort the body is destroyed and pipeline
+    // destroys the counter with the same error, so the upload's reader fails and it aborts the
+    // multipart upload before it rejects.
     const counter = new ByteCounter();
     if (signal) addAbortSignal(signal, body);
     pipeline(body, counter, () => {
-      // Errors reach lib-storage through `counter`, which pipeline destroys with the same error.
-    });
-    const upload = new Upload({
-      client: this.#client,
-      partSize: this.#partSize,
-      queueSize: this.#queueSize,
-      leavePartsOnError: false,
-      params: {
-        Bucket: this.#bucket,
-        Key: key,
-        Body: counter,
-        ContentType: options.contentType,
-        Metadata: options.metadata,
-        ...(this.#sse ? { ServerSideEncryption: "aws:kms", SSEKMSKeyId: this.#sse.kmsKeyId } : {}),
-      },
+      // Errors reach the upload through `counter`, which pipeline destroys with the same error.
     });
     let etag: string | undefined;
     try {
-      const result = await upload.done();
-      etag = result.ETag;
+      ({ etag } = await uploadStream(
+        {
+          client: this.#client,
+          plan: this.#plan,
+          queueSize: this.#queueSize,
+          params: {
+            Bucket: this.#bucket,
+            Key: key,
+            ContentType: options.contentType,
+            Metadata: options.metadata,
+            ...(this.#sse
+              ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: this.#sse.kmsKeyId }
+              : {}),
+          },
+        },
+        counter,
+      ));
     } catch (error) {
-      counter.destroy();
-      await this.#abortMultipart(key, upload.uploadId);
+      // uploadStream has destroyed the counter (pipeline then destroys the body) and aborted its upload.
       const cause = signal?.aborted ? signal.reason : error;
       throw new Error(`upload of blob ${key} failed`, { cause });
     }
@@ -154,25 +146,6 @@ export class S3BlobStore implements BlobStore {
       return info;
     }
     return { key, size: counter.bytes, etag };
-  }
-
-  /**
-   * lib-storage aborts the multipart upload it started when a part or the body fails; this is the net
-   * under it, for when that abort request itself failed.
-   */
-  async #abortMultipart(key: string, uploadId: string | undefined): Promise<void> {
-    if (!uploadId) return;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.#client.send(
-          new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: key, UploadId: uploadId }),
-        );
-        return;
-      } catch (error) {
-        if (error instanceof NoSuchUpload || statusOf(error) === 404) return;
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
-      }
-    }
   }
 
   async download(key: string, options: DownloadOptions = {}): Promise<{ info: BlobInfo; body: Readable }> {
