@@ -86,9 +86,10 @@ describe("alerts (local mode)", () => {
     expect(health.json.checks.alerts_webhook.ok).toBe(false);
     expect(health.json.checks.alerts_webhook.detail).toMatch(/BackupFailed, 4 attempts\): .*500/);
     expect(hook.deliveries).toHaveLength(4);
-    const gaps = hook.deliveries.slice(1).map((d, i) => d.at - hook.deliveries[i]!.at);
-    expect(gaps[0]).toBeGreaterThanOrEqual(900);
-    expect(gaps[2]).toBeGreaterThan(gaps[0]!); // backoff grows
+    // 1 + 2 + 4 s of backoff between the first and the last attempt. Arrival times are read by this
+    // busy test process, where one stall can bunch two arrivals together (CI once saw a 28 ms gap),
+    // so only the whole span is checked; each gap is checked in test/adapters/http-webhook.test.ts.
+    expect(hook.deliveries.at(-1)!.at - hook.deliveries[0]!.at).toBeGreaterThan(5_000);
 
     const audit = await api.call("GET", "/api/audit?target_type=alert_channel&target_id=webhook");
     expect(audit.json.items[0]).toMatchObject({
