@@ -3,13 +3,9 @@
 // it protects the secrets file rather than being a server credential).
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
 import { DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
-import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
-import { S3PresignedDownloads } from "#adapters/aws/s3-presigned-downloads.ts";
-import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-store.ts";
+import { loadOnFirstCall, once } from "#adapters/load-on-first-call.ts";
 import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
@@ -96,22 +92,40 @@ export function parseEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
 
 export function buildAdapters(config: EngineEnv): Adapters {
   if (config.MBM_ADAPTERS === "aws") {
-    // The SDK reads AWS_ENDPOINT_URL itself; an emulator on an IP address needs path-style S3.
-    const s3 = new S3Client({ forcePathStyle: Boolean(config.AWS_ENDPOINT_URL) });
+    // Every request reads the table; the rest load with their SDK clients on first use
+    // (load-on-first-call.ts), so a cold start that needs no archive or secret imports neither.
+    const s3 = once(async () => {
+      const { S3Client } = await import("@aws-sdk/client-s3");
+      // The SDK reads AWS_ENDPOINT_URL itself; an emulator on an IP address needs path-style S3.
+      return new S3Client({ forcePathStyle: Boolean(config.AWS_ENDPOINT_URL) });
+    });
+    const kms = config.MBM_KMS_KEY_ID;
     return {
       store: new DynamoDbMetadataStore({ client: new DynamoDBClient({}), tableName: config.MBM_TABLE_NAME }),
-      secrets: new SecretsManagerSecretStore({
-        client: new SecretsManagerClient({}),
-        prefix: config.MBM_SECRET_PREFIX,
-        ...(config.MBM_KMS_KEY_ID ? { kmsKeyId: config.MBM_KMS_KEY_ID } : {}),
-      }),
-      blobs: new S3BlobStore({
-        client: s3,
-        bucket: config.MBM_BUCKET,
-        maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
-        ...(config.MBM_KMS_KEY_ID ? { sse: { kmsKeyId: config.MBM_KMS_KEY_ID } } : {}),
-      }),
-      downloads: new S3PresignedDownloads({ client: s3, bucket: config.MBM_BUCKET }),
+      secrets: loadOnFirstCall<SecretStore>(async () => {
+        const [{ SecretsManagerClient }, { SecretsManagerSecretStore }] = await Promise.all([
+          import("@aws-sdk/client-secrets-manager"),
+          import("#adapters/aws/secrets-manager-secret-store.ts"),
+        ]);
+        return new SecretsManagerSecretStore({
+          client: new SecretsManagerClient({}),
+          prefix: config.MBM_SECRET_PREFIX,
+          ...(kms ? { kmsKeyId: kms } : {}),
+        });
+      }, ["put", "get", "delete"]),
+      blobs: loadOnFirstCall<BlobStore>(async () => {
+        const { S3BlobStore } = await import("#adapters/aws/s3-blob-store.ts");
+        return new S3BlobStore({
+          client: await s3(),
+          bucket: config.MBM_BUCKET,
+          maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
+          ...(kms ? { sse: { kmsKeyId: kms } } : {}),
+        });
+      }, ["upload", "download", "head", "delete"]),
+      downloads: loadOnFirstCall<DownloadLinker>(async () => {
+        const { S3PresignedDownloads } = await import("#adapters/aws/s3-presigned-downloads.ts");
+        return new S3PresignedDownloads({ client: await s3(), bucket: config.MBM_BUCKET });
+      }, ["link"]),
     };
   }
   const dir = config.MBM_DATA_DIR;

@@ -1,6 +1,8 @@
 // The stateless part: network (or the user's VPC), the Fargate task, the Lambda functions, the HTTP
 // API with its Cognito JWT authorizer, schedules and events, alerts and alarms, and the console.
 // Everything here can be replaced or deleted; the data stack keeps what matters.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   ArnFormat,
@@ -27,7 +29,6 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as sns from "aws-cdk-lib/aws-sns";
@@ -35,6 +36,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { ConsoleHosting } from "./console-hosting.ts";
 import { type DataStack, METADATA_TABLE } from "./data-stack.ts";
+import { bundleFunction } from "./function-bundle.ts";
 import {
   backupBucketName,
   grantArchives,
@@ -65,7 +67,7 @@ export interface AppStackProps extends StackProps {
 }
 
 export class AppStack extends Stack {
-  readonly functions: Record<string, nodejs.NodejsFunction> = {};
+  readonly functions: Record<string, lambda.Function> = {};
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -228,16 +230,20 @@ export class AppStack extends Stack {
     };
 
     // --- Functions ----------------------------------------------------------------------------
+    // Bundled into a scratch folder; the asset is copied into the cloud assembly as it is created.
+    const bundles = mkdtempSync(join(tmpdir(), "mbm-functions-"));
+    process.once("exit", () => rmSync(bundles, { recursive: true, force: true }));
     const fn = (
       name: string,
       entry: string,
       env: Record<string, string>,
       o: { memory?: number; timeout?: number; inVpc?: boolean; functionName?: string } = {},
     ) => {
-      const f = new nodejs.NodejsFunction(this, name, {
+      const f = new lambda.Function(this, name, {
         ...(o.functionName ? { functionName: o.functionName } : {}),
-        entry: join(repoRoot, entry),
-        handler: "handler",
+        // Our own esbuild bundle, split so the MongoDB driver loads only when a route needs it.
+        code: lambda.Code.fromAsset(bundleFunction(join(repoRoot, entry), join(bundles, name)).dir),
+        handler: "index.handler",
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: o.memory ?? 512,
@@ -247,18 +253,6 @@ export class AppStack extends Stack {
           retention: logRetention,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
-        depsLockFilePath: join(repoRoot, "package-lock.json"),
-        projectRoot: repoRoot,
-        bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: "node24",
-          minify: true,
-          sourceMap: true,
-          mainFields: ["module", "main"],
-          // CommonJS dependencies (pino) call require(): give the ESM bundle one.
-          banner:
-            "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        },
         ...(o.inVpc && own ? { vpc, vpcSubnets: { subnets }, securityGroups: [taskSecurityGroup] } : {}),
       });
       grantTable(f, this, METADATA_TABLE);

@@ -1,13 +1,14 @@
-// Lambda bundles: each function bundled with esbuild's JS API the way infra/app-stack.ts has CDK's
-// NodejsFunction bundle it (ESM, node24, minified, source map, mainFields module/main, the
-// createRequire banner, and CDK's default for a Node 24 runtime: `@aws-sdk/*` external, provided by
-// the Lambda runtime). Size is the bundle's .mjs; cold init is a fresh `node` importing it with the
-// environment its handler reads (median of 10), which is what Lambda's Init phase runs.
+// Lambda bundles: each function bundled by infra/function-bundle.ts, exactly as `cdk deploy` ships it
+// (ESM, node24, minified, split into chunks, `@aws-sdk/*` external: the Lambda runtime provides it).
+// Size is what a cold start reads (the entry and the chunks it imports statically), with the total
+// of all chunks beside it; cold init is a fresh `node` importing the entry with the environment its
+// handler reads (median of 10), which is what Lambda's Init phase runs.
 import { spawn } from "node:child_process";
-import { mkdirSync, statSync, symlinkSync } from "node:fs";
+import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import type { Metafile } from "esbuild";
+import { bundleFunction } from "../../infra/function-bundle.ts";
 import { median } from "./stats.ts";
 import { repoRoot } from "./world.ts";
 
@@ -22,7 +23,10 @@ export const functionEntries = {
 export type FunctionName = keyof typeof functionEntries;
 
 export interface BundleResult {
+  /** The entry and every chunk it imports statically: what a cold start reads. */
   bytes: number;
+  /** Every chunk, including those imported on demand (the MongoDB driver). */
+  totalBytes: number;
   initMs: number[];
 }
 
@@ -38,25 +42,24 @@ const lambdaEnv = {
   NODE_OPTIONS: "--enable-source-maps",
 };
 
-async function bundle(name: FunctionName, outDir: string): Promise<string> {
-  const outfile = join(outDir, name, "index.mjs");
-  await build({
-    entryPoints: [join(repoRoot, functionEntries[name])],
-    bundle: true,
-    platform: "node",
-    target: "node24",
-    format: "esm",
-    minify: true,
-    sourcemap: true,
-    mainFields: ["module", "main"],
-    external: ["@aws-sdk/*"],
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    outfile,
-    logLevel: "silent",
-  });
-  return outfile;
+/** Bytes of the entry and of the chunks reachable from it by static imports. */
+export function initBytes(metafile: Metafile, entry: string): number {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const i of metafile.outputs[file]?.imports ?? []) {
+      if (i.kind === "import-statement" && !i.external) visit(i.path);
+    }
+  };
+  visit(entry);
+  return [...seen].reduce((sum, f) => sum + (metafile.outputs[f]?.bytes ?? 0), 0);
+}
+
+function scriptBytes(metafile: Metafile): number {
+  return Object.entries(metafile.outputs)
+    .filter(([f]) => f.endsWith(".mjs"))
+    .reduce((sum, [, o]) => sum + o.bytes, 0);
 }
 
 /** Milliseconds a fresh node process takes to import `file` (measured inside it, after its own start). */
@@ -85,13 +88,20 @@ export async function benchBundles(scratch: string, runs = 10): Promise<Record<F
   // The external AWS SDK resolves from the repository's node_modules, as it would from the runtime's.
   symlinkSync(join(repoRoot, "node_modules"), join(outDir, "node_modules"));
   const names = Object.keys(functionEntries) as FunctionName[];
-  const files = {} as Record<FunctionName, string>;
-  for (const name of names) files[name] = await bundle(name, outDir);
+  const built = Object.fromEntries(
+    names.map((n) => [n, bundleFunction(join(repoRoot, functionEntries[n]), join(outDir, n))]),
+  ) as Record<FunctionName, ReturnType<typeof bundleFunction>>;
   const init = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<FunctionName, number[]>;
   // Alternating between functions, as every other measurement here.
-  for (let i = 0; i < runs; i++) for (const name of names) init[name].push(await importTime(files[name]));
+  for (let i = 0; i < runs; i++)
+    for (const name of names) init[name].push(await importTime(built[name].entry));
   return Object.fromEntries(
-    names.map((n) => [n, { bytes: statSync(files[n]).size, initMs: init[n] }]),
+    names.map((n) => {
+      const { metafile, entry } = built[n];
+      // The metafile names outputs relative to the working directory.
+      const key = Object.keys(metafile.outputs).find((f) => join(process.cwd(), f) === entry) ?? entry;
+      return [n, { bytes: initBytes(metafile, key), totalBytes: scriptBytes(metafile), initMs: init[n] }];
+    }),
   ) as Record<FunctionName, BundleResult>;
 }
 

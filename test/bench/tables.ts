@@ -104,8 +104,8 @@ export function formatSummary(s: Summary, targets: Target[]): string {
       ],
     ]),
     formatTable([
-      ["lambda bundle", "KiB", "cold init ms"],
-      ...Object.entries(s.bundles).map(([n, v]) => [n, v.kb, v.init_ms]),
+      ["lambda bundle", "KiB at cold start", "KiB in all", "cold init ms"],
+      ...Object.entries(s.bundles).map(([n, v]) => [n, v.kb, v.total_kb, v.init_ms]),
     ]),
     formatTargets(targets),
   ];
