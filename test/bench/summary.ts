@@ -186,6 +186,13 @@ export function judge(s: Summary): Target[] {
       "x",
       moto,
     ),
+    // What DynamoDB itself bills and takes time for: the items one page's Query reads.
+    target(
+      "items read per page large / small (dynamodb)",
+      ratio(s.api.dynamodb.items_read_100k, s.api.dynamodb.items_read_10k),
+      2,
+      "x",
+    ),
     target("list large / small (local)", ratio(s.api.local.list_100k_ms, s.api.local.list_10k_ms), 2, "x"),
     floorTarget(`${c.default_codec} vs mongodump --gzip >=`, c.default_vs_mongodump_gzip, 3, "x"),
     floorTarget("codecs restore reads >=", Object.values(c.restore_reads).filter(Boolean).length, 3, "of 3"),
