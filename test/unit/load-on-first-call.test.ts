@@ -1,0 +1,54 @@
+// loadOnFirstCall: the adapter is imported on the first call, once, shared by concurrent calls, and
+// tried again after a failed load; methods keep their `this`; plain fields need no load.
+import { describe, expect, it } from "vitest";
+import { loadOnFirstCall } from "#adapters/load-on-first-call.ts";
+
+interface Greeter {
+  readonly channel: string;
+  greet(name: string): Promise<string>;
+  count(): Promise<number>;
+}
+
+class RealGreeter implements Greeter {
+  readonly channel = "real";
+  #calls = 0;
+  async greet(name: string) {
+    this.#calls++;
+    return `hello ${name}`;
+  }
+  async count() {
+    return this.#calls;
+  }
+}
+
+describe("loadOnFirstCall", () => {
+  it("loads nothing until a method is called, then once for concurrent calls", async () => {
+    let loads = 0;
+    const port = loadOnFirstCall<Greeter>(
+      async () => {
+        loads++;
+        await new Promise((r) => setTimeout(r, 10));
+        return new RealGreeter();
+      },
+      ["greet", "count"],
+      { channel: "lazy" },
+    );
+    expect(port.channel).toBe("lazy");
+    expect(loads).toBe(0);
+    expect(await Promise.all([port.greet("a"), port.greet("b")])).toEqual(["hello a", "hello b"]);
+    expect(await port.count()).toBe(2); // the same instance, its private state intact
+    expect(loads).toBe(1);
+  });
+
+  it("rejects the calls of a failed load and loads again on the next call", async () => {
+    let loads = 0;
+    const port = loadOnFirstCall<Greeter>(async () => {
+      loads++;
+      if (loads === 1) throw new Error("chunk missing");
+      return new RealGreeter();
+    }, ["greet", "count"]);
+    await expect(port.greet("a")).rejects.toThrow("chunk missing");
+    await expect(port.greet("b")).resolves.toBe("hello b");
+    expect(loads).toBe(2);
+  });
+});
