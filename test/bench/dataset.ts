@@ -5,18 +5,7 @@
 // server) spends its time per document, so at 1 KiB it dumps about 2 MB/s and a 10x data set
 // would take too long to dump several times; at 4.4 KiB it dumps about 9 MB/s.
 import { Binary, BSON, type Document, Int32, type MongoClient, ObjectId } from "mongodb";
-
-/** mulberry32: a tiny deterministic PRNG, enough to vary documents reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "#test/support/prng.ts";
 
 const words =
   "order shipped delayed customer refund priority standard express warehouse invoice paid pending review fragile gift return exchange bundle discount loyalty coupon tracking carrier parcel signature weekend morning evening address changed contact requested support ticket resolved".split(

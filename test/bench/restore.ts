@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { MongoClient } from "mongodb";
 import type { Backup, Restore } from "#core/entities.ts";
-import { newId, nowIso } from "#core/ids.ts";
+import { makeRestore } from "#test/support/fixtures.ts";
 import { restoreArgs } from "../../task-image/src/restore.ts";
 import { decompressor } from "../../task-image/src/streams.ts";
 import { type ToolSample, toolWithCpu } from "./backup.ts";
@@ -21,25 +21,14 @@ export interface RestoreResult {
 
 /** A queued restore of `backup` into `target` on the world's server, as the API would create it. */
 export function restoreRecord(world: EngineWorld, backup: Backup, target: string): Restore {
-  return {
-    id: newId(),
+  return makeRestore({
     backup_id: backup.id,
     source_server_id: backup.server_id,
     source_database: backup.database,
     target_server_id: world.server.id,
     target_database: target,
-    drop: false,
-    collections: null,
-    status: "queued",
     created_by: "bench",
-    created_at: nowIso(),
-    started_at: null,
-    finished_at: null,
-    duration_ms: null,
-    progress: null,
-    error: null,
-    runner_ref: null,
-  };
+  });
 }
 
 /** The archive of a stored backup, uncompressed, as a file: what the baseline restores from. */

@@ -15,8 +15,9 @@ import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import type { Server } from "#core/entities.ts";
-import { newId, nowIso } from "#core/ids.ts";
+import { newId } from "#core/ids.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import { makeServer } from "#test/support/fixtures.ts";
 import { findTool } from "../../scripts/processes.ts";
 import { sampleTreeRss } from "./proc.ts";
 import type { BenchServers } from "./servers.ts";
@@ -93,24 +94,15 @@ export async function engineWorld(kind: StoreKind, servers: BenchServers): Promi
       env: { ...toolEnv(), MBM_ADAPTERS: "local", MBM_DATA_DIR: dir },
     };
   }
-  const now = nowIso();
   const { mongo } = servers;
-  const server: Server = {
-    id: newId(),
+  const server = makeServer({
     name: "bench ferretdb",
     host: mongo.host,
     port: mongo.port,
     username: mongo.username,
-    auth_source: "admin",
     tls: false,
-    replica_set: null,
     options: {},
-    connection_string: null,
-    has_password: true,
-    last_test: null,
-    created_at: now,
-    updated_at: now,
-  };
+  });
   await world.store.servers.create(server);
   await world.secrets.put(server.id, mongo.password);
   return { ...world, server };

@@ -27,6 +27,7 @@ import { createLogger } from "#functions/logger.ts";
 import { awsWorld, type EngineWorld, localWorld } from "#test/support/engine-harness.ts";
 import { awsClientConfig } from "#test/support/env.ts";
 import { makeBackup, makeRestore, makeSchedule, makeSettings } from "#test/support/fixtures.ts";
+import { prng } from "#test/support/prng.ts";
 
 const SEED = Number(process.env.RETENTION_SEED ?? 20_260_301);
 const MINUTE = 60_000;
@@ -36,18 +37,6 @@ const START = Date.parse("2026-01-01T00:00:00.000Z");
 const DATABASES = ["shop", "analytics", "users"] as const;
 
 type Deps = Pick<CoreDeps, "store" | "blobs">;
-
-/** mulberry32: a small deterministic PRNG, enough to draw a history from a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 async function worldOf(kind: "aws" | "local"): Promise<{ world: EngineWorld; deps: Deps }> {
   const world = kind === "aws" ? await awsWorld() : await localWorld();
