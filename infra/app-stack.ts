@@ -1,8 +1,6 @@
 // The stateless part: network (or the user's VPC), the Fargate task, the Lambda functions, the HTTP
 // API with its Cognito JWT authorizer, schedules and events, alerts and alarms, and the console.
 // Everything here can be replaced or deleted; the data stack keeps what matters.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   ArnFormat,
@@ -14,6 +12,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Stage,
 } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
@@ -230,9 +229,8 @@ export class AppStack extends Stack {
     };
 
     // --- Functions ----------------------------------------------------------------------------
-    // Bundled into a scratch folder; the asset is copied into the cloud assembly as it is created.
-    const bundles = mkdtempSync(join(tmpdir(), "mbm-functions-"));
-    process.once("exit", () => rmSync(bundles, { recursive: true, force: true }));
+    // Bundled inside the cloud assembly's folder (cdk.out), which the synth owns and cleans.
+    const bundles = join(Stage.of(this)?.outdir ?? join(repoRoot, "cdk.out"), "function-bundles");
     const fn = (
       name: string,
       entry: string,
