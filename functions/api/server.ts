@@ -67,10 +67,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const config = EngineEnv.parse(taskEnv);
   const adapters = buildAdapters(config);
   // When a task ends: if it died without recording its job's end, the job is failed and announced
-  // (as the task-state function does on AWS); then the next queued backup may start.
+  // (as the task-state function does on AWS); then the next queued backup may start. Only the task
+  // the record names can fail it: two dispatches racing may start a second task for one job, which
+  // finds it claimed and exits 2, and must not fail the job its twin is running.
   const onExit = (job: JobRef, exit: JobExit) => {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    taskEnded(deps, job, `the task ${how} before recording the job's end`)
+    taskEnded(deps, job, `the task ${how} before recording the job's end`, exit.runnerRef)
       .then(() => dispatch(deps))
       .catch((err: unknown) => log.error({ err }, "handling a task's end failed"));
   };

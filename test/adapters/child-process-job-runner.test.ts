@@ -58,7 +58,11 @@ describe("ChildProcessJobRunner", () => {
     const { runnerRef } = await runner.start({ kind: "backup", id: queued.id });
     expect(runnerRef).toMatch(/^local:\d+$/);
     expect(runner.running()).toEqual([{ kind: "backup", id: queued.id }]);
-    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await exited).toMatchObject({
+      code: 0,
+      signal: null,
+      runnerRef: expect.stringMatching(/^local:\d+$/),
+    });
     expect(runner.running()).toEqual([]);
     const backup = await world.store.backups.get(queued.id);
     expect(backup).toMatchObject({ status: "completed", error: null, runner_ref: runnerRef });
@@ -73,7 +77,11 @@ describe("ChildProcessJobRunner", () => {
     const { runnerRef } = await runner.start({ kind: "backup", id: queued.id });
     await waitForChild(pidOf(runnerRef), "mongodump");
     await runner.stop(runnerRef, "cancelled by test");
-    expect(await exited).toEqual({ code: 1, signal: null });
+    expect(await exited).toMatchObject({
+      code: 1,
+      signal: null,
+      runnerRef: expect.stringMatching(/^local:\d+$/),
+    });
     const backup = await world.store.backups.get(queued.id);
     expect(backup).toMatchObject({ status: "failed", blob_key: null });
     expect(backup?.error).toMatch(/SIGTERM/);
@@ -110,7 +118,11 @@ describe("ChildProcessJobRunner", () => {
     const restore = await queueRestore(world, backup, { server, database: target, drop: true });
     const exited = exitOf(restore.id);
     const { runnerRef } = await runner.start({ kind: "restore", id: restore.id });
-    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await exited).toMatchObject({
+      code: 0,
+      signal: null,
+      runnerRef: expect.stringMatching(/^local:\d+$/),
+    });
     expect(await world.store.restores.get(restore.id)).toMatchObject({
       status: "completed",
       runner_ref: runnerRef,

@@ -72,6 +72,7 @@ export async function apiWorld(
             deps,
             job,
             `the task exited (${exit.signal ?? exit.code}) before recording the job's end`,
+            exit.runnerRef,
           )
             .then(() => dispatch(deps))
             .catch(() => undefined),

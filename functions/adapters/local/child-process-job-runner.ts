@@ -17,6 +17,8 @@ import { createLogger, type Logger } from "#functions/logger.ts";
 export interface JobExit {
   code: number | null;
   signal: string | null;
+  /** The ref `start` returned for this process: the job may name another task's. */
+  runnerRef: string;
 }
 
 export interface ChildProcessJobRunnerOptions {
@@ -99,7 +101,7 @@ export class ChildProcessJobRunner implements JobRunner {
         if (code === 0) log.info(fields, "task exited");
         else log.warn(fields, "task exited without completing its job");
         try {
-          this.#options.onExit?.(job, { code, signal });
+          this.#options.onExit?.(job, { code, signal, runnerRef });
         } catch (err) {
           log.error({ err }, "onExit handler failed");
         }
