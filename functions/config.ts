@@ -102,30 +102,39 @@ export function buildAdapters(config: EngineEnv): Adapters {
     const kms = config.MBM_KMS_KEY_ID;
     return {
       store: new DynamoDbMetadataStore({ client: new DynamoDBClient({}), tableName: config.MBM_TABLE_NAME }),
-      secrets: loadOnFirstCall<SecretStore>(async () => {
-        const [{ SecretsManagerClient }, { SecretsManagerSecretStore }] = await Promise.all([
-          import("@aws-sdk/client-secrets-manager"),
-          import("#adapters/aws/secrets-manager-secret-store.ts"),
-        ]);
-        return new SecretsManagerSecretStore({
-          client: new SecretsManagerClient({}),
-          prefix: config.MBM_SECRET_PREFIX,
-          ...(kms ? { kmsKeyId: kms } : {}),
-        });
-      }, ["put", "get", "delete"]),
-      blobs: loadOnFirstCall<BlobStore>(async () => {
-        const { S3BlobStore } = await import("#adapters/aws/s3-blob-store.ts");
-        return new S3BlobStore({
-          client: await s3(),
-          bucket: config.MBM_BUCKET,
-          maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
-          ...(kms ? { sse: { kmsKeyId: kms } } : {}),
-        });
-      }, ["upload", "download", "head", "delete"]),
-      downloads: loadOnFirstCall<DownloadLinker>(async () => {
-        const { S3PresignedDownloads } = await import("#adapters/aws/s3-presigned-downloads.ts");
-        return new S3PresignedDownloads({ client: await s3(), bucket: config.MBM_BUCKET });
-      }, ["link"]),
+      secrets: loadOnFirstCall<SecretStore>(
+        async () => {
+          const [{ SecretsManagerClient }, { SecretsManagerSecretStore }] = await Promise.all([
+            import("@aws-sdk/client-secrets-manager"),
+            import("#adapters/aws/secrets-manager-secret-store.ts"),
+          ]);
+          return new SecretsManagerSecretStore({
+            client: new SecretsManagerClient({}),
+            prefix: config.MBM_SECRET_PREFIX,
+            ...(kms ? { kmsKeyId: kms } : {}),
+          });
+        },
+        { put: true, get: true, delete: true },
+      ),
+      blobs: loadOnFirstCall<BlobStore>(
+        async () => {
+          const { S3BlobStore } = await import("#adapters/aws/s3-blob-store.ts");
+          return new S3BlobStore({
+            client: await s3(),
+            bucket: config.MBM_BUCKET,
+            maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
+            ...(kms ? { sse: { kmsKeyId: kms } } : {}),
+          });
+        },
+        { upload: true, download: true, head: true, delete: true },
+      ),
+      downloads: loadOnFirstCall<DownloadLinker>(
+        async () => {
+          const { S3PresignedDownloads } = await import("#adapters/aws/s3-presigned-downloads.ts");
+          return new S3PresignedDownloads({ client: await s3(), bucket: config.MBM_BUCKET });
+        },
+        { link: true },
+      ),
     };
   }
   const dir = config.MBM_DATA_DIR;

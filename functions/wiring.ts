@@ -30,19 +30,22 @@ export function buildAlerts(config: EngineEnv, log: Logger): Alerts {
             ]);
             return new SnsNotifier({ client: new SNSClient({}), topicArn });
           },
-          ["notify"],
+          { notify: true },
           { channel: "sns" },
         ),
       ]
     : [];
   const bus: EventBus = busName
-    ? loadOnFirstCall<EventBus>(async () => {
-        const [{ EventBridgeClient }, { EventBridgeEventBus }] = await Promise.all([
-          import("@aws-sdk/client-eventbridge"),
-          import("#adapters/aws/eventbridge-event-bus.ts"),
-        ]);
-        return new EventBridgeEventBus({ client: new EventBridgeClient({}), busName });
-      }, ["publish"])
+    ? loadOnFirstCall<EventBus>(
+        async () => {
+          const [{ EventBridgeClient }, { EventBridgeEventBus }] = await Promise.all([
+            import("@aws-sdk/client-eventbridge"),
+            import("#adapters/aws/eventbridge-event-bus.ts"),
+          ]);
+          return new EventBridgeEventBus({ client: new EventBridgeClient({}), busName });
+        },
+        { publish: true },
+      )
     : new LogEventBus(log);
   return { bus, notifiers, webhook };
 }
@@ -52,22 +55,25 @@ function buildEcsRunner(config: AwsEnv): JobRunner | null {
     return null;
   }
   const { MBM_ECS_CLUSTER: cluster, MBM_TASK_DEFINITION: taskDefinition } = config;
-  return loadOnFirstCall<JobRunner>(async () => {
-    const [{ ECSClient }, { EcsJobRunner }] = await Promise.all([
-      import("@aws-sdk/client-ecs"),
-      import("#adapters/aws/ecs-job-runner.ts"),
-    ]);
-    return new EcsJobRunner({
-      client: new ECSClient({}),
-      cluster,
-      taskDefinition,
-      containerName: config.MBM_TASK_CONTAINER,
-      subnets: config.MBM_TASK_SUBNETS,
-      securityGroups: config.MBM_TASK_SECURITY_GROUPS,
-      assignPublicIp: config.MBM_TASK_ASSIGN_PUBLIC_IP === "true",
-      ...(config.MBM_TASK_CAPACITY_PROVIDER ? { capacityProvider: config.MBM_TASK_CAPACITY_PROVIDER } : {}),
-    });
-  }, ["start", "stop"]);
+  return loadOnFirstCall<JobRunner>(
+    async () => {
+      const [{ ECSClient }, { EcsJobRunner }] = await Promise.all([
+        import("@aws-sdk/client-ecs"),
+        import("#adapters/aws/ecs-job-runner.ts"),
+      ]);
+      return new EcsJobRunner({
+        client: new ECSClient({}),
+        cluster,
+        taskDefinition,
+        containerName: config.MBM_TASK_CONTAINER,
+        subnets: config.MBM_TASK_SUBNETS,
+        securityGroups: config.MBM_TASK_SECURITY_GROUPS,
+        assignPublicIp: config.MBM_TASK_ASSIGN_PUBLIC_IP === "true",
+        ...(config.MBM_TASK_CAPACITY_PROVIDER ? { capacityProvider: config.MBM_TASK_CAPACITY_PROVIDER } : {}),
+      });
+    },
+    { start: true, stop: true },
+  );
 }
 
 function buildEventBridgeScheduler(config: AwsEnv): Scheduler | null {
@@ -79,20 +85,23 @@ function buildEventBridgeScheduler(config: AwsEnv): Scheduler | null {
     MBM_FAN_OUT_FUNCTION_ARN: targetArn,
     MBM_SCHEDULER_ROLE_ARN: roleArn,
   } = config;
-  return loadOnFirstCall<Scheduler>(async () => {
-    const [{ SchedulerClient }, { EventBridgeScheduler }] = await Promise.all([
-      import("@aws-sdk/client-scheduler"),
-      import("#adapters/aws/eventbridge-scheduler.ts"),
-    ]);
-    return new EventBridgeScheduler({
-      client: new SchedulerClient({}),
-      groupName,
-      targetArn,
-      roleArn,
-      deadLetterArn: config.MBM_SCHEDULER_DLQ_ARN,
-      namePrefix: config.MBM_SCHEDULE_NAME_PREFIX,
-    });
-  }, ["upsert", "remove"]);
+  return loadOnFirstCall<Scheduler>(
+    async () => {
+      const [{ SchedulerClient }, { EventBridgeScheduler }] = await Promise.all([
+        import("@aws-sdk/client-scheduler"),
+        import("#adapters/aws/eventbridge-scheduler.ts"),
+      ]);
+      return new EventBridgeScheduler({
+        client: new SchedulerClient({}),
+        groupName,
+        targetArn,
+        roleArn,
+        deadLetterArn: config.MBM_SCHEDULER_DLQ_ARN,
+        namePrefix: config.MBM_SCHEDULE_NAME_PREFIX,
+      });
+    },
+    { upsert: true, remove: true },
+  );
 }
 
 /** Everything a Lambda function's use cases need, on AWS. */
@@ -101,10 +110,13 @@ function awsCoreDeps(config: EngineEnv, log: Logger): CoreDeps & Pick<Adapters, 
   return {
     ...buildAdapters(config),
     // The MongoDB driver: only the connection test and database sync use it.
-    inspector: loadOnFirstCall<MongoInspector>(async () => {
-      const { MongoDriverInspector } = await import("#adapters/mongo-driver-inspector.ts");
-      return new MongoDriverInspector({ timeoutMs: 5_000 });
-    }, ["test", "listDatabases"]),
+    inspector: loadOnFirstCall<MongoInspector>(
+      async () => {
+        const { MongoDriverInspector } = await import("#adapters/mongo-driver-inspector.ts");
+        return new MongoDriverInspector({ timeoutMs: 5_000 });
+      },
+      { test: true, listDatabases: true },
+    ),
     runner: buildEcsRunner(config),
     scheduler: buildEventBridgeScheduler(config),
     alerts: buildAlerts(config, log),

@@ -35,7 +35,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { ConsoleHosting } from "./console-hosting.ts";
 import { type DataStack, METADATA_TABLE } from "./data-stack.ts";
-import { bundleFunction } from "./function-bundle.ts";
+import { bundleFunction, functionEntries } from "./function-bundle.ts";
 import {
   backupBucketName,
   grantArchives,
@@ -281,7 +281,7 @@ export class AppStack extends Stack {
       resourceName: fanOutName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const fanOut = fn("FanOut", "functions/events/fan-out.ts", runnerEnv, { functionName: fanOutName });
+    const fanOut = fn("FanOut", functionEntries["fan-out"], runnerEnv, { functionName: fanOutName });
     const schedulerRole = new iam.Role(this, "SchedulerRole", {
       assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com", {
         conditions: { StringEquals: { "aws:SourceAccount": this.account } },
@@ -333,7 +333,7 @@ export class AppStack extends Stack {
 
     const api = fn(
       "Api",
-      "functions/api/handler.ts",
+      functionEntries.api,
       { ...runnerEnv, ...schedulerEnv },
       { memory: 1024, timeout: 29, inVpc: true },
     );
@@ -342,11 +342,11 @@ export class AppStack extends Stack {
     grantSecrets(api, this, SECRET_PREFIX, "manage");
     grantArchives(api, this, { read: true, delete: true });
 
-    const taskState = fn("TaskState", "functions/events/task-state.ts", runnerEnv);
+    const taskState = fn("TaskState", functionEntries["task-state"], runnerEnv);
     grantRunner(taskState);
-    const housekeeping = fn("Housekeeping", "functions/events/housekeeping.ts", runnerEnv, { timeout: 300 });
+    const housekeeping = fn("Housekeeping", functionEntries.housekeeping, runnerEnv, { timeout: 300 });
     grantRunner(housekeeping);
-    const retention = fn("Retention", "functions/events/retention.ts", {}, { timeout: 900 });
+    const retention = fn("Retention", functionEntries.retention, {}, { timeout: 900 });
     grantArchives(retention, this, { delete: true });
 
     new events.Rule(this, "TaskStopped", {

@@ -4,8 +4,17 @@
 // cannot do this (it bundles to one --outfile), so the stack deploys these folders as plain assets,
 // and the benchmark (test/bench/bundles.ts) measures the very same output.
 import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { buildSync, type Metafile } from "esbuild";
+
+/** Every Lambda function's handler module, by a short name (the stack's functions, one each). */
+export const functionEntries = {
+  api: "functions/api/handler.ts",
+  "fan-out": "functions/events/fan-out.ts",
+  "task-state": "functions/events/task-state.ts",
+  housekeeping: "functions/events/housekeeping.ts",
+  retention: "functions/events/retention.ts",
+} as const;
 
 export interface FunctionBundle {
   dir: string;
@@ -41,5 +50,28 @@ export function bundleFunction(entry: string, dir: string): FunctionBundle {
     metafile: true,
     logLevel: "warning",
   });
-  return { dir, entry: `${dir}/index.mjs`, metafile: result.metafile };
+  return { dir, entry: resolve(dir, "index.mjs"), metafile: result.metafile };
+}
+
+/**
+ * What a cold start reads: the entry and every chunk it imports statically (paths as the metafile
+ * names them, relative to the working directory), and the packages it imports from outside the
+ * bundle (the runtime's AWS SDK) on the way.
+ */
+export function coldStart({ metafile, entry }: FunctionBundle): { outputs: string[]; external: string[] } {
+  const start = Object.keys(metafile.outputs).find((file) => resolve(file) === entry);
+  if (!start) throw new Error(`${entry} is not among the bundle's outputs`);
+  const outputs = new Set<string>();
+  const external = new Set<string>();
+  const visit = (file: string) => {
+    if (outputs.has(file)) return;
+    outputs.add(file);
+    for (const i of metafile.outputs[file]?.imports ?? []) {
+      if (i.kind !== "import-statement") continue;
+      if (i.external) external.add(i.path);
+      else visit(i.path);
+    }
+  };
+  visit(start);
+  return { outputs: [...outputs], external: [...external] };
 }

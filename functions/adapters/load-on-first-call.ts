@@ -8,18 +8,23 @@ type AsyncMethodOf<T> = {
   [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? K : never;
 }[keyof T];
 
+/** T's plain properties: what a late-loaded port must be given up front. */
+type FieldsOf<T> = Omit<T, AsyncMethodOf<T>>;
+
 /**
- * A T whose `methods` load the adapter (once; again after a failed load) and call it. `fields` are the
- * port's plain properties, known without loading (a Notifier's `channel`).
+ * A T whose methods load the adapter (once; again after a failed load) and call it. `methods` names
+ * every async method of the port (`{ put: true, ... }`: the type requires them all, so a method
+ * added to the port cannot be forgotten here), and `fields` gives its plain properties, known without
+ * loading (a Notifier's `channel`); a port without any takes no `fields`.
  */
 export function loadOnFirstCall<T extends object>(
   load: () => Promise<T>,
-  methods: readonly AsyncMethodOf<T>[],
-  fields: Partial<T> = {},
+  methods: Record<AsyncMethodOf<T>, true>,
+  ...fields: keyof FieldsOf<T> extends never ? [] : [FieldsOf<T>]
 ): T {
   const adapter = once(load);
-  const port: Record<PropertyKey, unknown> = { ...fields };
-  for (const name of methods) {
+  const port: Record<PropertyKey, unknown> = { ...fields[0] };
+  for (const name of Object.keys(methods) as AsyncMethodOf<T>[]) {
     port[name] = async (...args: unknown[]) => {
       const target = await adapter();
       return (target[name] as (...a: unknown[]) => Promise<unknown>).apply(target, args);

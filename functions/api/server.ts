@@ -51,6 +51,22 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/**
+ * What local mode does when a task process ends: if it died without recording its job's end, the job
+ * is failed and announced (as the task-state function does on AWS); then the next queued backup may
+ * start. Only the task the record names can fail it: two dispatches racing may start a second task
+ * for one job, which finds it claimed and exits 2, and must not fail the job its twin is running.
+ * `deps` is a getter because the runner that calls this is itself one of the deps.
+ */
+export function onTaskExit(deps: () => CoreDeps, log: Logger): (job: JobRef, exit: JobExit) => void {
+  return (job, exit) => {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    taskEnded(deps(), job, `the task ${how} before recording the job's end`, exit.runnerRef)
+      .then(() => dispatch(deps()))
+      .catch((err: unknown) => log.error({ err }, "handling a task's end failed"));
+  };
+}
+
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const host = options.host ?? "127.0.0.1";
   const url = `http://${host}:${options.port}`;
@@ -66,17 +82,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
   const config = EngineEnv.parse(taskEnv);
   const adapters = buildAdapters(config);
-  // When a task ends: if it died without recording its job's end, the job is failed and announced
-  // (as the task-state function does on AWS); then the next queued backup may start. Only the task
-  // the record names can fail it: two dispatches racing may start a second task for one job, which
-  // finds it claimed and exits 2, and must not fail the job its twin is running.
-  const onExit = (job: JobRef, exit: JobExit) => {
-    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    taskEnded(deps, job, `the task ${how} before recording the job's end`, exit.runnerRef)
-      .then(() => dispatch(deps))
-      .catch((err: unknown) => log.error({ err }, "handling a task's end failed"));
-  };
-  const runner = new ChildProcessJobRunner({ env: taskEnv, log: log.child({ component: "runner" }), onExit });
+  const runner = new ChildProcessJobRunner({
+    env: taskEnv,
+    log: log.child({ component: "runner" }),
+    onExit: onTaskExit(() => deps, log),
+  });
   // Schedules fire from an in-process ticker; fan-out is idempotent per (schedule, minute).
   const ticker = new CronTicker({
     fire: (scheduleId, minute) => fanOutSchedule(deps, scheduleId, minute),

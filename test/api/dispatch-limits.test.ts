@@ -1,10 +1,14 @@
 // The dispatcher's limits with real tasks: "everything" fanned out over 12 databases with a
 // per-server limit of 2 never runs more than 2 backups at once on the server, judged from the
 // records' own start and finish times; and every backup still completes (the next starts as one ends).
+// Then a job handed to a second task while its first runs it (racing dispatches can do that) is left
+// to the first: the twin's exit 2 does not fail it.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allPages } from "#test/support/api-expect.ts";
 import { type ApiWorld, addTestServer, apiWorld, waitForJob } from "#test/support/api-harness.ts";
-import { adminMongoClient, uniqueName } from "#test/support/env.ts";
+import { adminMongoClient, scratchDir, uniqueName } from "#test/support/env.ts";
 import { seedSampleDatabase } from "#test/support/sample-data.ts";
 
 const prefix = uniqueName("api_limits").replaceAll("-", "_");
@@ -89,4 +93,33 @@ describe("dispatch limits", () => {
       });
     }
   }, 180_000);
+
+  it("a second task started for a job its first task runs exits 2 and leaves the job to the first", async () => {
+    // Racing dispatches can hand one queued job to two tasks; the one that finds it claimed exits 2.
+    // Here the dump waits 3 s (the real mongodump behind a shell that sleeps first), so the twin
+    // surely ends while the job runs; that end must not fail it.
+    const realDump = api.world.env.MBM_MONGODUMP!;
+    const slowDump = join(scratchDir("slow-dump-"), "mongodump");
+    writeFileSync(slowDump, `#!/bin/sh\nsleep 3\nexec "${realDump}" "$@"\n`, { mode: 0o755 });
+    api.world.env.MBM_MONGODUMP = slowDump;
+    try {
+      const server = await addTestServer(api);
+      const sync = await api.call("POST", "/api/databases/sync", { body: { server_id: server.id } });
+      expect(sync.status, sync.text).toBe(200);
+      const made = await api.call("POST", "/api/backups", {
+        body: { server_id: server.id, database: names[0] },
+      });
+      expect(made.status, made.text).toBe(202);
+      const id = made.json.items[0].id as string;
+      const running = await waitForJob(api, `/api/backups/${id}`, 30_000, ["queued"]);
+      expect(running.status).toBe("running");
+      const twin = await api.deps.runner!.start({ kind: "backup", id });
+      expect(twin.runnerRef).not.toBe(running.runner_ref);
+      const done = await waitForJob(api, `/api/backups/${id}`, 60_000);
+      expect(`${done.status}${done.error ? `: ${done.error}` : ""}`).toBe("completed");
+      expect(done.runner_ref).toBe(running.runner_ref);
+    } finally {
+      api.world.env.MBM_MONGODUMP = realDump;
+    }
+  }, 90_000);
 });

@@ -8,17 +8,9 @@ import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Metafile } from "esbuild";
-import { bundleFunction } from "../../infra/function-bundle.ts";
+import { bundleFunction, coldStart, functionEntries } from "../../infra/function-bundle.ts";
 import { median } from "./stats.ts";
 import { repoRoot } from "./world.ts";
-
-export const functionEntries = {
-  api: "functions/api/handler.ts",
-  "fan-out": "functions/events/fan-out.ts",
-  "task-state": "functions/events/task-state.ts",
-  housekeeping: "functions/events/housekeeping.ts",
-  retention: "functions/events/retention.ts",
-} as const;
 
 export type FunctionName = keyof typeof functionEntries;
 
@@ -41,20 +33,6 @@ const lambdaEnv = {
   AWS_SECRET_ACCESS_KEY: "testing",
   NODE_OPTIONS: "--enable-source-maps",
 };
-
-/** Bytes of the entry and of the chunks reachable from it by static imports. */
-export function initBytes(metafile: Metafile, entry: string): number {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    for (const i of metafile.outputs[file]?.imports ?? []) {
-      if (i.kind === "import-statement" && !i.external) visit(i.path);
-    }
-  };
-  visit(entry);
-  return [...seen].reduce((sum, f) => sum + (metafile.outputs[f]?.bytes ?? 0), 0);
-}
 
 function scriptBytes(metafile: Metafile): number {
   return Object.entries(metafile.outputs)
@@ -97,10 +75,12 @@ export async function benchBundles(scratch: string, runs = 10): Promise<Record<F
     for (const name of names) init[name].push(await importTime(built[name].entry));
   return Object.fromEntries(
     names.map((n) => {
-      const { metafile, entry } = built[n];
-      // The metafile names outputs relative to the working directory.
-      const key = Object.keys(metafile.outputs).find((f) => join(process.cwd(), f) === entry) ?? entry;
-      return [n, { bytes: initBytes(metafile, key), totalBytes: scriptBytes(metafile), initMs: init[n] }];
+      const { metafile } = built[n];
+      const bytes = coldStart(built[n]).outputs.reduce(
+        (sum, f) => sum + (metafile.outputs[f]?.bytes ?? 0),
+        0,
+      );
+      return [n, { bytes, totalBytes: scriptBytes(metafile), initMs: init[n] }];
     }),
   ) as Record<FunctionName, BundleResult>;
 }

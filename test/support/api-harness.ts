@@ -14,10 +14,9 @@ import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { listAll } from "#core/use-cases/deps.ts";
-import { dispatch } from "#core/use-cases/dispatch.ts";
-import { taskEnded } from "#core/use-cases/jobs.ts";
 import { type App, createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
+import { onTaskExit } from "#functions/api/server.ts";
 import { createLogger } from "#functions/logger.ts";
 import { awsWorld, type EngineWorld, localWorld } from "./engine-harness.ts";
 import { awsClientConfig, mongoInfo } from "./env.ts";
@@ -67,15 +66,7 @@ export async function apiWorld(
         env: world.env,
         log: quiet,
         // As local mode does: a task that died without recording its job's end fails it.
-        onExit: (job, exit) =>
-          void taskEnded(
-            deps,
-            job,
-            `the task exited (${exit.signal ?? exit.code}) before recording the job's end`,
-            exit.runnerRef,
-          )
-            .then(() => dispatch(deps))
-            .catch(() => undefined),
+        onExit: onTaskExit(() => deps, quiet),
       })
     : null;
   const deps: CoreDeps = {
@@ -187,11 +178,17 @@ export async function addTestServer(api: ApiWorld, name = "test ferretdb") {
 }
 
 /** Polls a job until it leaves queued/running. */
-export async function waitForJob(api: ApiWorld, path: string, timeoutMs = 60_000) {
+/** Polls a job until its status leaves `pending` (by default: until it ends). */
+export async function waitForJob(
+  api: ApiWorld,
+  path: string,
+  timeoutMs = 60_000,
+  pending: readonly string[] = ["queued", "running"],
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const reply = await api.call("GET", path);
-    if (!["queued", "running"].includes(reply.json?.status)) return reply.json;
+    if (!pending.includes(reply.json?.status)) return reply.json;
     if (Date.now() > deadline) throw new Error(`${path} still ${reply.json?.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

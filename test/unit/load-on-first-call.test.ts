@@ -2,6 +2,7 @@
 // tried again after a failed load; methods keep their `this`; plain fields need no load.
 import { describe, expect, it } from "vitest";
 import { loadOnFirstCall } from "#adapters/load-on-first-call.ts";
+import type { BlobStore, Notifier } from "#core/ports.ts";
 
 interface Greeter {
   readonly channel: string;
@@ -30,7 +31,7 @@ describe("loadOnFirstCall", () => {
         await new Promise((r) => setTimeout(r, 10));
         return new RealGreeter();
       },
-      ["greet", "count"],
+      { greet: true, count: true },
       { channel: "lazy" },
     );
     expect(port.channel).toBe("lazy");
@@ -42,13 +43,32 @@ describe("loadOnFirstCall", () => {
 
   it("rejects the calls of a failed load and loads again on the next call", async () => {
     let loads = 0;
-    const port = loadOnFirstCall<Greeter>(async () => {
-      loads++;
-      if (loads === 1) throw new Error("chunk missing");
-      return new RealGreeter();
-    }, ["greet", "count"]);
+    const port = loadOnFirstCall<Greeter>(
+      async () => {
+        loads++;
+        if (loads === 1) throw new Error("chunk missing");
+        return new RealGreeter();
+      },
+      { greet: true, count: true },
+      { channel: "lazy" },
+    );
     await expect(port.greet("a")).rejects.toThrow("chunk missing");
     await expect(port.greet("b")).resolves.toBe("hello b");
     expect(loads).toBe(2);
+  });
+
+  it("requires every method of the port and its plain fields (checked by tsc over this file)", () => {
+    const never = (): Promise<never> => Promise.reject(new Error("not loaded in this test"));
+    // @ts-expect-error `delete` is missing: a port method cannot be forgotten
+    loadOnFirstCall<BlobStore>(never, { upload: true, download: true, head: true });
+    // @ts-expect-error a Notifier's `channel` must be given up front
+    loadOnFirstCall<Notifier>(never, { notify: true });
+    const notifier = loadOnFirstCall<Notifier>(never, { notify: true }, { channel: "sns" });
+    expect(notifier.channel).toBe("sns");
+    expect(
+      Object.keys(
+        loadOnFirstCall<BlobStore>(never, { upload: true, download: true, head: true, delete: true }),
+      ).sort(),
+    ).toEqual(["delete", "download", "head", "upload"]);
   });
 });

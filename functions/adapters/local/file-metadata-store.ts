@@ -14,8 +14,9 @@
 // per read. Any write, from this process or another, renames a new file into place, so the next read
 // sees a different file and parses it again. Between writes a page costs its own items: a list walks
 // the newest-first array from the cursor's position (a binary search) until the page is full,
-// instead of parsing and sorting the whole collection (issue 7's benchmark: 100,000 backups). Callers
-// get copies, so nothing they do to an item can change the snapshot.
+// instead of parsing and sorting the whole collection (issue 7's benchmark: 100,000 backups). Writes
+// never use the snapshot: they re-read the file under its lock, as before. Callers get copies, so
+// nothing they do to an item can change the snapshot.
 import { randomBytes } from "node:crypto";
 import type { BigIntStats } from "node:fs";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
@@ -287,16 +288,20 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
   ): Promise<R> {
     await this.ready();
     return await withFileLock(this.path, async () => {
-      // A copy of the map: the snapshot stays as the file is until the new file is in place.
-      const items = new Map((await this.load()).byId);
+      // Always the file as it is now, never the snapshot: a write must not build on a stale copy.
+      // (The identity check could in theory be fooled: a freed inode reused within one tick of the
+      // file system's clock, at the same size. A stale read then shows an old page; a stale write
+      // would lose another process's change.) A copy of the map: the snapshot stays as the file is
+      // until the new file is in place.
+      const items = new Map((await this.load({ fresh: true })).byId);
       const result = change(items);
       if (changed(result)) await this.save(items);
       return typeof result === "object" && result !== null ? structuredClone(result) : result;
     });
   }
 
-  /** The file's items, from the snapshot while the file is unchanged, else read and parsed anew. */
-  private async load(): Promise<Snapshot<T>> {
+  /** The file's items, from the snapshot while the file is unchanged (unless `fresh`), else read anew. */
+  private async load({ fresh = false } = {}): Promise<Snapshot<T>> {
     let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(this.path, "r");
@@ -307,7 +312,7 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
     try {
       // Identity and contents come from the same open file, so they cannot belong to two versions.
       const identity = fileIdentity(await handle.stat({ bigint: true }));
-      if (this.snapshot?.identity === identity) return this.snapshot;
+      if (!fresh && this.snapshot?.identity === identity) return this.snapshot;
       const text = await handle.readFile("utf8");
       let data: unknown;
       try {

@@ -1,10 +1,11 @@
 // /api/health, /api/stats, /api/settings, /api/audit.
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { AuditEntry, JobStatus, Settings } from "#core/entities.ts";
+import { AuditEntry, Settings } from "#core/entities.ts";
 import { AuditListQuery, UpdateSettingsInput } from "#core/inputs.ts";
 import { settingsFor, testWebhook, updateSettings } from "#core/use-cases/settings.ts";
 import { health, stats } from "#core/use-cases/system.ts";
+import { Stats } from "#core/views.ts";
 import { type ApiDeps, errors, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
 
 const Check = z.object({ ok: z.boolean(), detail: z.string() });
@@ -13,25 +14,6 @@ const WebhookTestReply = z.object({
   delivered: z.boolean(),
   attempts: z.number().int(),
   error: z.string().nullable(),
-});
-const Rate = z.object({ completed: z.number(), failed: z.number(), rate: z.number().nullable() });
-const StatsReply = z.object({
-  servers: z.number(),
-  databases: z.object({ total: z.number(), enabled: z.number() }),
-  backups: z.object({ by_status: z.record(JobStatus, z.number()), total: z.number() }),
-  bytes_stored: z.number(),
-  success_rate: z.object({ last_24h: Rate, last_7d: Rate }),
-  schedules: z.object({ enabled: z.number() }),
-  next_runs: z.array(z.object({ schedule_id: z.string(), name: z.string(), at: z.string() })),
-  history: z.array(
-    z.object({
-      date: z.string(),
-      completed: z.number(),
-      failed: z.number(),
-      bytes_written: z.number(),
-      bytes_stored: z.number(),
-    }),
-  ),
 });
 const MeReply = z.object({ id: z.string(), role: z.enum(["operator", "viewer"]) });
 
@@ -66,7 +48,7 @@ export function systemRoutes(deps: ApiDeps) {
       path: "/stats",
       tags: ["system"],
       summary: "Dashboard figures: counts by status, bytes stored, success rates, next runs",
-      responses: { 200: reply(StatsReply, "Statistics"), ...errors },
+      responses: { 200: reply(Stats, "Statistics"), ...errors },
     }),
     async (c) => c.json(await stats(deps), 200),
   );

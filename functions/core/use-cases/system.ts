@@ -1,5 +1,6 @@
 // Health and dashboard statistics.
 import { type Backup, JobStatus } from "../entities.ts";
+import type { DayFigures, Stats, SuccessRate } from "../views.ts";
 import { alertChannelChecks } from "./alerts.ts";
 import type { CoreDeps } from "./deps.ts";
 import { listAll } from "./deps.ts";
@@ -57,10 +58,7 @@ export async function health(
 
 const DAY = 86_400_000;
 
-function successRate(
-  backups: Backup[],
-  since: number,
-): { completed: number; failed: number; rate: number | null } {
+function successRate(backups: Backup[], since: number): SuccessRate {
   const finished = backups.filter((b) => b.finished_at && Date.parse(b.finished_at) >= since);
   const completed = finished.filter((b) => b.status === "completed").length;
   const failed = finished.filter((b) => b.status === "failed").length;
@@ -69,20 +67,6 @@ function successRate(
 
 /** Days of history the dashboard charts: a month shows a weekly pattern and a trend. */
 const HISTORY_DAYS = 30;
-
-export interface DayFigures {
-  /** UTC calendar day, `YYYY-MM-DD`. */
-  date: string;
-  completed: number;
-  failed: number;
-  /** Archive bytes written by the backups that completed that day. */
-  bytes_written: number;
-  /**
-   * Bytes held at the end of that day by backups that still exist: expired backups leave no
-   * record, so this is what the retained archives add up to over time, not a storage bill.
-   */
-  bytes_stored: number;
-}
 
 /** Per-day outcomes and stored bytes for the last `days` UTC days, oldest first (pure). */
 export function dailyHistory(backups: Backup[], now: Date, days = HISTORY_DAYS): DayFigures[] {
@@ -124,7 +108,7 @@ export function dailyHistory(backups: Backup[], now: Date, days = HISTORY_DAYS):
  * the number of backups, which is fine for a dashboard (not for a list page); the rates and the
  * charts read only the last 30 days, newest first, plus the completed list already read.
  */
-export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()) {
+export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()): Promise<Stats> {
   const byStatus = {} as Record<JobStatus, number>;
   let completedAll: Backup[] = [];
   let bytesStored = 0;

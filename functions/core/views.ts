@@ -1,0 +1,41 @@
+// Shapes the API answers that are not stored entities: the dashboard's figures. One zod schema each,
+// as in entities.ts: the route documents it (OpenAPI), the use case returns its type, and the
+// console (web/src/lib/types.ts) imports the same type.
+import { z } from "zod";
+import { JobStatus } from "./entities.ts";
+
+export const DayFigures = z.object({
+  /** UTC calendar day, `YYYY-MM-DD`. */
+  date: z.string(),
+  completed: z.number(),
+  failed: z.number(),
+  /** Archive bytes written by the backups that completed that day. */
+  bytes_written: z.number(),
+  /**
+   * Bytes held at the end of that day by backups that still exist: expired backups leave no
+   * record, so this is what the retained archives add up to over time, not a storage bill.
+   */
+  bytes_stored: z.number(),
+});
+export type DayFigures = z.infer<typeof DayFigures>;
+
+/** Completed and failed backups in a window, and the share that completed (null when none ended). */
+export const SuccessRate = z.object({
+  completed: z.number(),
+  failed: z.number(),
+  rate: z.number().nullable(),
+});
+export type SuccessRate = z.infer<typeof SuccessRate>;
+
+/** `GET /api/stats`. */
+export const Stats = z.object({
+  servers: z.number(),
+  databases: z.object({ total: z.number(), enabled: z.number() }),
+  backups: z.object({ by_status: z.record(JobStatus, z.number()), total: z.number() }),
+  bytes_stored: z.number(),
+  success_rate: z.object({ last_24h: SuccessRate, last_7d: SuccessRate }),
+  schedules: z.object({ enabled: z.number() }),
+  next_runs: z.array(z.object({ schedule_id: z.string(), name: z.string(), at: z.string() })),
+  history: z.array(DayFigures),
+});
+export type Stats = z.infer<typeof Stats>;
