@@ -96,8 +96,17 @@ describe("the console in Chromium", () => {
     // Restore from the row: the form opens with this backup; restore under a new name.
     await row.getByRole("link", { name: /^Restore / }).click();
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Restore");
-    await page.getByLabel("Target database", { exact: true }).fill("shop_from_console");
+    const target = page.getByLabel("Target database", { exact: true });
+    await target.fill("shop_from_console");
+    expect(await target.inputValue()).toBe("shop_from_console");
     await page.getByRole("button", { name: "Start restore" }).click();
+    // What the page says next (queued, a field's error, an alert, a dialog), so a failure shows it.
+    const said = page.locator(
+      ".restore-form [role=status], .restore-form [role=alert], .field-error, [role=dialog]",
+    );
+    await expect
+      .poll(async () => (await said.allTextContents()).join(" | "), { timeout: 30_000 })
+      .toContain("Restore queued: shop into shop_from_console");
     const restoreRow = page.locator("tr", { hasText: "shop_from_console" }).first();
     await expect
       .poll(() => restoreRow.getAttribute("data-status"), { timeout: JOB_TIMEOUT })
@@ -209,21 +218,57 @@ describe("the console in Chromium", () => {
     await watched.context.close();
   });
 
-  it("shows a viewer no control that changes anything", async () => {
+  it("shows a viewer no control that changes anything, on rows it can read", async () => {
+    // Its own rows, made through the API: what a viewer sees must not hang on what the walk left.
+    const servers = (await local.api("GET", "/api/servers")).json as {
+      items: { id: string; name: string }[];
+    };
+    const demo = servers.items.find((s) => s.name === "Demo");
+    expect(demo).toBeDefined();
+    const serverId = demo?.id ?? "";
+    expect((await local.api("POST", "/api/databases/sync", { server_id: serverId })).status).toBe(200);
+    const queued = await local.api("POST", "/api/backups", {
+      server_id: serverId,
+      database: "shop",
+      name: "read by the viewer",
+    });
+    expect(queued.status).toBe(202);
+    const backupId = (queued.json as { items: { id: string }[] }).items[0]?.id;
+    await expect
+      .poll(
+        async () => ((await local.api("GET", `/api/backups/${backupId}`)).json as { status: string }).status,
+        {
+          timeout: JOB_TIMEOUT,
+        },
+      )
+      .toBe("completed");
+    const schedule = await local.api("POST", "/api/schedules", {
+      name: "Read by the viewer",
+      cron_expression: "30 2 * * 1-5",
+      server_id: serverId,
+      database: "shop",
+      enabled: false,
+    });
+    expect(schedule.status).toBe(201);
+
     const watched = await watchedPage(browser, local.url);
     const { page } = watched;
     await page.goto(`${local.url}/#token=${viewerToken}`);
     await expect.poll(() => page.getByText("(viewer)").count()).toBe(1);
     await open(page, "Backups");
-    // Loaded: the walk deleted its backup, so the list is empty and says what to do.
-    await expect.poll(() => page.getByText("No backups yet").count()).toBe(1);
+    const row = page.locator("tr", { hasText: "read by the viewer" });
+    await expect.poll(() => row.getAttribute("data-status")).toBe("completed");
+    // Reading is allowed: the download is there; nothing that changes or restores is.
+    expect(await row.getByRole("button", { name: /^Download / }).count()).toBe(1);
     expect(await page.getByRole("button", { name: "Back up now" }).count()).toBe(0);
-    expect(await page.getByRole("button", { name: /^(Delete|Edit) / }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^(Delete|Edit|Cancel) / }).count()).toBe(0);
+    expect(await page.getByRole("link", { name: /^Restore / }).count()).toBe(0);
     await open(page, "Schedules");
-    await expect.poll(() => page.getByText("Weeknights").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText("Read by the viewer").count()).toBeGreaterThan(0);
     expect(await page.getByRole("button", { name: "New schedule" }).count()).toBe(0);
     expect(await page.getByRole("switch").count()).toBe(0);
     await open(page, "Settings");
+    await expect.poll(() => page.getByRole("rowheader", { name: "Demo", exact: true }).count()).toBe(1);
     expect(await page.getByRole("button", { name: "Add server" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: "Sync databases" }).count()).toBe(0);
     expectNoProblems(watched);

@@ -92,7 +92,8 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
     start.clearError();
   };
 
-  // Preselect once the list is here: the linked backup, else the newest.
+  // Preselect once the list is here: the linked backup, else the newest. The fields are not rendered
+  // until this has run (see below), so nothing typed into them can be overwritten by these defaults.
   useEffect(() => {
     if (!choices.data) return;
     if (backups.some((b) => b.id === backupId)) return;
@@ -181,6 +182,9 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
     );
   }
 
+  // The list is here but the preselection above has not run yet: one frame at most.
+  if (!backup) return <Loading what="backups" />;
+
   const apiErrors = fieldErrorsOf(start.error);
   const errorOf = (field: string) => clientErrors[field] ?? apiErrors[field];
   const targetName = serverName(targetServerId);
@@ -254,7 +258,7 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
         {collectionNames ? (
           <CollectionPicker
             names={collectionNames}
-            counts={backup?.collections ?? {}}
+            counts={backup.collections ?? {}}
             picked={picked}
             onChange={setPicked}
             error={errorOf("collections")}
