@@ -206,44 +206,46 @@ describe.each(["local", "aws"] as const)("backup downloads (%s)", (kind) => {
     }
   });
 
-  // Local links only: moto does not check presigned signatures (a tampered URL still downloads).
-  it.runIf(kind === "local")("refuses a tampered, truncated or foreign link with 403", async () => {
-    const reply = await d.call("GET", `/api/backups/${backup.id}/download`);
-    const url = reply.json.url as string;
-    const token = url.slice(url.lastIndexOf("/") + 1);
-    const [payload, signature] = token.split(".") as [string, string];
-    const grant = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    const otherPayload = Buffer.from(JSON.stringify({ ...grant, k: "backups/../../secret.key" })).toString(
-      "base64url",
-    );
-    const flip = (c: string) => (c === "A" ? "B" : "A");
-    const base = `${localServer!.url}/downloads/`;
-    for (const bad of [
-      `${otherPayload}.${signature}`,
-      `${payload}.${flip(signature[0] ?? "")}${signature.slice(1)}`,
-      `${payload.slice(0, -2)}.${signature}`,
-      payload,
-      "garbage",
-      `${payload}.${"A".repeat(43)}`,
-    ]) {
-      const res = await fetch(`${base}${bad}`);
-      expect(res.status, bad).toBe(403);
-      const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe("forbidden");
-      expect(body.error.message).toMatch(/invalid or has expired/);
-    }
-    // A link from another local server (another signing key) is refused too.
-    const { SignedLinkDownloads } = await import("#adapters/local/signed-link-downloads.ts");
-    const foreign = await new SignedLinkDownloads({ baseUrl: localServer!.url }).link(
-      backup.blob_key,
-      "x.gz",
-    );
-    expect((await fetch(foreign.url)).status).toBe(403);
-    // The bearer token does not stand in for a valid link.
-    expect((await fetch(`${base}garbage`, { headers: { authorization: "Bearer anything" } })).status).toBe(
-      403,
-    );
-  });
+  // Local links only: moto does not check presigned signatures (a tampered URL still downloads), so
+  // the AWS suite has no such test at all rather than one reported as skipped.
+  if (kind === "local")
+    it("refuses a tampered, truncated or foreign link with 403", async () => {
+      const reply = await d.call("GET", `/api/backups/${backup.id}/download`);
+      const url = reply.json.url as string;
+      const token = url.slice(url.lastIndexOf("/") + 1);
+      const [payload, signature] = token.split(".") as [string, string];
+      const grant = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+      const otherPayload = Buffer.from(JSON.stringify({ ...grant, k: "backups/../../secret.key" })).toString(
+        "base64url",
+      );
+      const flip = (c: string) => (c === "A" ? "B" : "A");
+      const base = `${localServer!.url}/downloads/`;
+      for (const bad of [
+        `${otherPayload}.${signature}`,
+        `${payload}.${flip(signature[0] ?? "")}${signature.slice(1)}`,
+        `${payload.slice(0, -2)}.${signature}`,
+        payload,
+        "garbage",
+        `${payload}.${"A".repeat(43)}`,
+      ]) {
+        const res = await fetch(`${base}${bad}`);
+        expect(res.status, bad).toBe(403);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe("forbidden");
+        expect(body.error.message).toMatch(/invalid or has expired/);
+      }
+      // A link from another local server (another signing key) is refused too.
+      const { SignedLinkDownloads } = await import("#adapters/local/signed-link-downloads.ts");
+      const foreign = await new SignedLinkDownloads({ baseUrl: localServer!.url }).link(
+        backup.blob_key,
+        "x.gz",
+      );
+      expect((await fetch(foreign.url)).status).toBe(403);
+      // The bearer token does not stand in for a valid link.
+      expect((await fetch(`${base}garbage`, { headers: { authorization: "Bearer anything" } })).status).toBe(
+        403,
+      );
+    });
 
   it("stops serving a link once its backup is deleted", async () => {
     const reply = await d.call("GET", `/api/backups/${backup.id}/download`);
