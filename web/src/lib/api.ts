@@ -1,6 +1,6 @@
 // The API client: JSON over fetch with the session's bearer token. Every failure becomes an
 // ApiError carrying the API's message and its per-field details, so forms can show them in place.
-import type { Session } from "./auth.ts";
+import type { Session } from "./session.ts";
 
 export interface FieldIssue {
   field: string;

@@ -3,14 +3,10 @@
 // AWS: Cognito's hosted UI by authorization code with PKCE (oidc-client-ts), refreshed silently
 // with the refresh token, and Cognito's own logout endpoint on sign-out.
 import { type User, UserManager, WebStorageStateStore } from "oidc-client-ts";
-import { type CognitoConfig, cognitoSettings, type RuntimeConfig } from "./config.ts";
+import { type CognitoConfig, cognitoSettings } from "./config.ts";
+import type { Session } from "./session.ts";
 
-export interface Session {
-  readonly mode: RuntimeConfig["mode"];
-  /** The bearer token for the API, or null when signed out. Refreshes it first when needed. */
-  token(): Promise<string | null>;
-  signOut(): Promise<void>;
-}
+export type { Session };
 
 const TOKEN_KEY = "mbm-token";
 

@@ -16,7 +16,8 @@ import type { Page } from "../lib/api.ts";
 import { useApp, useCanChange } from "../lib/context.ts";
 import { formatBytes, formatDuration, formatTime, relativeTime } from "../lib/format.ts";
 import { useAction, useLoad } from "../lib/hooks.ts";
-import type { Backup, JobStatus, ManagedDatabase, Server } from "../lib/types.ts";
+import { allDatabasesOf, allServers } from "../lib/list-all.ts";
+import type { Backup, JobStatus } from "../lib/types.ts";
 import { AnnotateDialog } from "./backups/annotate-dialog.tsx";
 import { TriggerDialog } from "./backups/trigger-dialog.tsx";
 
@@ -46,14 +47,8 @@ export function BackupsPage() {
   const [pending, setPending] = useState<Pending | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
 
-  const servers = useLoad(() => api.get<Page<Server>>("/api/servers", { limit: 100 }), []);
-  const databases = useLoad(
-    () =>
-      filters.server_id
-        ? api.get<Page<ManagedDatabase>>("/api/databases", { server_id: filters.server_id, limit: 100 })
-        : Promise.resolve({ items: [], next_cursor: null } as Page<ManagedDatabase>),
-    [filters.server_id],
-  );
+  const servers = useLoad(() => allServers(api), []);
+  const databases = useLoad(() => allDatabasesOf(api, filters.server_id), [filters.server_id]);
   const backups = useLoad(
     () =>
       api.get<Page<Backup>>("/api/backups", {
@@ -66,10 +61,7 @@ export function BackupsPage() {
     [cursor, filters.status, filters.server_id, filters.database],
     { ms: 2000, while: (page) => page.items.some(isActive) },
   );
-  const serverName = useMemo(
-    () => new Map((servers.data?.items ?? []).map((s) => [s.id, s.name])),
-    [servers.data],
-  );
+  const serverName = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s.name])), [servers.data]);
 
   const setFilter = (key: keyof Filters, value: string) => {
     setFilters((f) => ({ ...f, [key]: value, ...(key === "server_id" ? { database: "" } : {}) }));
@@ -135,7 +127,7 @@ export function BackupsPage() {
             onChange={(e) => setFilter("server_id", e.currentTarget.value)}
           >
             <option value="">Any server</option>
-            {(servers.data?.items ?? []).map((s) => (
+            {(servers.data ?? []).map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name}
               </option>
@@ -152,7 +144,7 @@ export function BackupsPage() {
             onChange={(e) => setFilter("database", e.currentTarget.value)}
           >
             <option value="">Any database</option>
-            {(databases.data?.items ?? []).map((d) => (
+            {(databases.data ?? []).map((d) => (
               <option key={d.id} value={d.name}>
                 {d.name}
               </option>
@@ -228,7 +220,7 @@ export function BackupsPage() {
 
       {pending?.kind === "trigger" && servers.data && (
         <TriggerDialog
-          servers={servers.data.items}
+          servers={servers.data}
           onClose={() => setPending(null)}
           onQueued={(queued) => {
             // (An empty scope is the API's 409, shown in the dialog.) The banner is a status region.

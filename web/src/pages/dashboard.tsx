@@ -6,7 +6,8 @@ import type { Page } from "../lib/api.ts";
 import { useApp } from "../lib/context.ts";
 import { formatBytes, formatPercent, formatTime, relativeTime } from "../lib/format.ts";
 import { useLoad } from "../lib/hooks.ts";
-import type { Backup, Server, Stats } from "../lib/types.ts";
+import { allServers } from "../lib/list-all.ts";
+import type { Backup, Stats } from "../lib/types.ts";
 
 const active = (b: Backup) => b.status === "queued" || b.status === "running";
 const count = (n: number) => String(Math.round(n));
@@ -18,16 +19,12 @@ export function DashboardPage() {
     while: (s) => s.backups.by_status.queued + s.backups.by_status.running > 0,
   });
   const recent = useLoad(
-    () =>
-      Promise.all([
-        api.get<Page<Backup>>("/api/backups", { limit: 8 }),
-        api.get<Page<Server>>("/api/servers", { limit: 100 }),
-      ]),
+    () => Promise.all([api.get<Page<Backup>>("/api/backups", { limit: 8 }), allServers(api)]),
     [],
     { ms: 3000, while: ([backups]) => backups.items.some(active) },
   );
   const serverName = useMemo(
-    () => new Map((recent.data?.[1].items ?? []).map((s) => [s.id, s.name])),
+    () => new Map((recent.data?.[1] ?? []).map((s) => [s.id, s.name])),
     [recent.data],
   );
   const history = stats.data?.history;

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { ErrorBanner, PageHeader } from "../components/ui.tsx";
 import { useApp, useCanChange } from "../lib/context.ts";
 import { useLoad } from "../lib/hooks.ts";
-import { allServers } from "./restore/names.ts";
+import { allServers } from "../lib/list-all.ts";
 import { RestoreForm } from "./restore/restore-form.tsx";
 import { RestoreHistory } from "./restore/restore-history.tsx";
 

@@ -5,8 +5,8 @@ import { ConfirmDialog, EmptyState, ErrorBanner, Loading, PageHeader, Pager } fr
 import type { Page } from "../lib/api.ts";
 import { useApp, useCanChange } from "../lib/context.ts";
 import { useAction, useLoad } from "../lib/hooks.ts";
-import type { ScheduleView, Server } from "../lib/types.ts";
-import { listAll } from "./schedules/list-all.ts";
+import { allServers } from "../lib/list-all.ts";
+import type { ScheduleView } from "../lib/types.ts";
 import { ScheduleForm } from "./schedules/schedule-form.tsx";
 import { ScheduleTable } from "./schedules/schedule-table.tsx";
 import "./schedules.css";
@@ -31,7 +31,7 @@ export function SchedulesPage() {
       while: () => true,
     },
   );
-  const servers = useLoad(() => listAll<Server>(api, "/api/servers"), []);
+  const servers = useLoad(() => allServers(api), []);
   const serverMap = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s])), [servers.data]);
 
   const [editing, setEditing] = useState<Editing>(null);

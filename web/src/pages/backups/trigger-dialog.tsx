@@ -2,10 +2,10 @@
 // and notes. The API answers with the queued backups.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorBanner, Field, fieldErrorsOf, useModal } from "../../components/ui.tsx";
-import type { Page } from "../../lib/api.ts";
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
-import type { Backup, ManagedDatabase, Server } from "../../lib/types.ts";
+import { allDatabasesOf } from "../../lib/list-all.ts";
+import type { Backup, Server } from "../../lib/types.ts";
 
 type Scope = "database" | "server" | "everything";
 
@@ -27,16 +27,13 @@ export function TriggerDialog({
   const [notes, setNotes] = useState("");
   const [problems, setProblems] = useState<Record<string, string>>({});
   const databases = useLoad(
-    () =>
-      serverId
-        ? // Disabled ones too: naming one database backs it up even when fan-outs skip it.
-          api.get<Page<ManagedDatabase>>("/api/databases", { server_id: serverId, limit: 100 })
-        : Promise.resolve({ items: [], next_cursor: null }),
+    // Disabled ones too: naming one database backs it up even when fan-outs skip it.
+    () => allDatabasesOf(api, serverId),
     [serverId],
   );
   useEffect(() => {
-    const first = databases.data?.items[0]?.name ?? "";
-    setDatabase((current) => (databases.data?.items.some((d) => d.name === current) ? current : first));
+    const first = databases.data?.[0]?.name ?? "";
+    setDatabase((current) => (databases.data?.some((d) => d.name === current) ? current : first));
   }, [databases.data]);
   useModal(ref);
 
@@ -105,13 +102,11 @@ export function TriggerDialog({
           <Field
             label="Database"
             error={problem("database")}
-            hint={
-              databases.data?.items.length === 0 ? "No databases: sync this server in Settings." : undefined
-            }
+            hint={databases.data?.length === 0 ? "No databases: sync this server in Settings." : undefined}
           >
             {(props) => (
               <select {...props} value={database} onChange={(e) => setDatabase(e.currentTarget.value)}>
-                {(databases.data?.items ?? []).map((d) => (
+                {(databases.data ?? []).map((d) => (
                   <option key={d.id} value={d.name}>
                     {d.enabled ? d.name : `${d.name} (disabled)`}
                   </option>

@@ -1,7 +1,8 @@
 // The same name rules the API applies (core/entities.ts DatabaseName, core/inputs.ts
 // CollectionName), checked in the browser so a typo is caught before anything is sent.
-import type { Api, Page } from "../../lib/api.ts";
-import type { Backup, ManagedDatabase, Server } from "../../lib/types.ts";
+import type { Api } from "../../lib/api.ts";
+import { allDatabasesOf } from "../../lib/list-all.ts";
+import type { Backup } from "../../lib/types.ts";
 
 const FORBIDDEN_IN_DATABASE = /[/\\. "$*<>:|?\0]/;
 
@@ -44,19 +45,6 @@ export function restoredName(database: string): string {
   return `${database}_restored`;
 }
 
-/** Every server (the list is paged; consoles rarely hold more than one page). */
-export async function allServers(api: Api): Promise<Server[]> {
-  const servers: Server[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 20; page++) {
-    const result: Page<Server> = await api.get<Page<Server>>("/api/servers", { limit: 100, cursor });
-    servers.push(...result.items);
-    cursor = result.next_cursor;
-    if (!cursor) break;
-  }
-  return servers;
-}
-
 /**
  * The database names on a server right now: read live from the server; when that fails, from the
  * managed databases the last sync found (not vanished), which is the best guess left.
@@ -66,19 +54,8 @@ export async function existingDatabaseNames(api: Api, serverId: string): Promise
     const live = await api.get<{ items: { name: string }[] }>(`/api/servers/${serverId}/databases`);
     return live.items.map((d) => d.name);
   } catch {
-    const names: string[] = [];
-    let cursor: string | null = null;
-    for (let page = 0; page < 20; page++) {
-      const result: Page<ManagedDatabase> = await api.get<Page<ManagedDatabase>>("/api/databases", {
-        server_id: serverId,
-        limit: 100,
-        cursor,
-      });
-      names.push(...result.items.filter((d) => !d.vanished_at).map((d) => d.name));
-      cursor = result.next_cursor;
-      if (!cursor) break;
-    }
-    return names;
+    const known = await allDatabasesOf(api, serverId);
+    return known.filter((d) => !d.vanished_at).map((d) => d.name);
   }
 }
 

@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
-import type { ManagedDatabase, ScheduleView, Server, Settings } from "../../lib/types.ts";
+import { allDatabasesOf } from "../../lib/list-all.ts";
+import type { ScheduleView, Server, Settings } from "../../lib/types.ts";
 import {
   browserTimeZone,
   type CronState,
@@ -14,7 +15,6 @@ import {
   expressionOf,
 } from "./cron.ts";
 import { CronBuilder } from "./cron-builder.tsx";
-import { listAll } from "./list-all.ts";
 
 type Props = {
   /** The schedule to edit; undefined creates one. */
@@ -89,13 +89,7 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
     }));
   }, [settings.data]);
 
-  const databases = useLoad(
-    () =>
-      values.server_id
-        ? listAll<ManagedDatabase>(api, "/api/databases", { server_id: values.server_id })
-        : Promise.resolve([]),
-    [values.server_id],
-  );
+  const databases = useLoad(() => allDatabasesOf(api, values.server_id), [values.server_id]);
 
   const set = <K extends keyof Values>(key: K, value: Values[K]) => {
     setValues((v) => ({ ...v, [key]: value, ...(key === "server_id" ? { database: "" } : {}) }));

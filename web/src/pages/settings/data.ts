@@ -1,21 +1,7 @@
-// What the settings sections share: the server list, the connection-test reply, how a failed
+// What the settings sections share: the connection-test reply, how a failed
 // test reads, and cursor paging state.
 import { useEffect, useState } from "preact/hooks";
-import type { Api, Page } from "../../lib/api.ts";
 import type { Server } from "../../lib/types.ts";
-
-/** Every server (the list is paged; consoles rarely hold more than one page). */
-export async function allServers(api: Api): Promise<Server[]> {
-  const servers: Server[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 20; page++) {
-    const result: Page<Server> = await api.get<Page<Server>>("/api/servers", { limit: 100, cursor });
-    servers.push(...result.items);
-    cursor = result.next_cursor;
-    if (!cursor) break;
-  }
-  return servers;
-}
 
 export const FAILURE_KINDS = ["authentication", "unreachable", "tls", "timeout", "other"] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
