@@ -152,6 +152,30 @@ describe("S3BlobStore", () => {
     failing.destroy();
   });
 
+  it("aborts the multipart upload when S3 refuses to complete it: no object, no upload left", async () => {
+    // Every part lands; S3 itself then refuses the completion, because it names a part it never got.
+    const refusing = new S3Client(awsClientConfig());
+    refusing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "CompleteMultipartUploadCommand") {
+          const input = args.input as { MultipartUpload?: { Parts?: { ETag?: string }[] } };
+          const first = input.MultipartUpload?.Parts?.[0];
+          if (first) first.ETag = '"00000000000000000000000000000000"';
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "spoilCompletion" },
+    );
+    const store = new S3BlobStore({ client: refusing, bucket, maxPartSizeBytes: MIN_PART_SIZE_BYTES });
+    const key = blobKey();
+    const error = await store.upload(key, randomBody(12 * MiB).body).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).cause).toMatchObject({ name: "InvalidPart" });
+    expect(await store.head(key)).toBeUndefined();
+    expect(await listUploadsAndObjects(client, bucket, key)).toEqual({ uploads: [], objects: [] });
+    refusing.destroy();
+  });
+
   it("rejects with the cause when the bucket does not exist", async () => {
     const store = new S3BlobStore({ client, bucket: uniqueName("mbm-missing") });
     const error = await store.upload(blobKey(), randomBody(MiB).body).catch((e: unknown) => e);
