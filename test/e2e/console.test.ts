@@ -311,6 +311,10 @@ describe("the console in Chromium", () => {
     await page.getByRole("textbox", { name: "Host", exact: true }).fill("127.0.0.1");
     await page.getByRole("spinbutton", { name: "Port" }).fill("1");
     await page.getByRole("button", { name: "Save server" }).click();
+    // The form closes; the keyboard carries on from the button that opened it.
+    await expect
+      .poll(() => page.evaluate<string | undefined>("document.activeElement?.textContent?.trim()"))
+      .toBe("Add server");
     await page.getByRole("button", { name: "Test connection to Broken" }).click();
     await expect
       .poll(() => page.getByRole("row", { name: /Broken/ }).textContent(), { timeout: 30_000 })

@@ -1,6 +1,6 @@
 // Servers: the connection entries, their last connection test, and (operators) add, edit, test
 // and delete. Passwords never come back from the API, so none is ever shown here.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ConfirmDialog, EmptyState, ErrorBanner, Loading } from "../../components/ui.tsx";
 import { useApp, useCanChange } from "../../lib/context.ts";
 import { formatTime, relativeTime } from "../../lib/format.ts";
@@ -20,6 +20,19 @@ export function ServersSection({ servers, error, onChanged }: Props) {
   const { api, notify } = useApp();
   const canChange = useCanChange();
   const [editing, setEditing] = useState<Server | "new" | null>(null);
+  // Closing the form removes the focused field: focus goes back to the button that opened it
+  // ("new": Add server; else that server's Edit), or a keyboard user starts again from the top.
+  const [refocus, setRefocus] = useState<string | null>(null);
+  const sectionRef = useRef<HTMLElement>(null);
+  const closeForm = () => {
+    setRefocus(editing === "new" ? "new" : (editing?.id ?? null));
+    setEditing(null);
+  };
+  useEffect(() => {
+    if (refocus === null || editing !== null) return;
+    sectionRef.current?.querySelector<HTMLElement>(`[data-opens-form="${refocus}"]`)?.focus();
+    setRefocus(null);
+  }, [refocus, editing]);
   const [deleting, setDeleting] = useState<Server | null>(null);
   const [alsoBackups, setAlsoBackups] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -54,13 +67,14 @@ export function ServersSection({ servers, error, onChanged }: Props) {
   });
 
   return (
-    <section aria-labelledby="servers-title" class="settings-section">
+    <section aria-labelledby="servers-title" class="settings-section" ref={sectionRef}>
       <div class="section-header">
         <h2 id="servers-title">Servers</h2>
         {canChange && editing === null && (
           <button
             type="button"
             class="primary"
+            data-opens-form="new"
             onClick={() => {
               setMessage(null);
               setEditing("new");
@@ -80,9 +94,9 @@ export function ServersSection({ servers, error, onChanged }: Props) {
         <ServerForm
           key={editing === "new" ? "new" : editing.id}
           server={editing === "new" ? null : editing}
-          onCancel={() => setEditing(null)}
+          onCancel={closeForm}
           onSaved={(saved, created) => {
-            setEditing(null);
+            closeForm();
             const text = created
               ? `Added ${saved.name}. Test its connection, then sync its databases below.`
               : `Saved ${saved.name}.`;
@@ -159,6 +173,7 @@ export function ServersSection({ servers, error, onChanged }: Props) {
                           type="button"
                           class="small"
                           aria-label={`Edit ${server.name}`}
+                          data-opens-form={server.id}
                           onClick={() => {
                             setMessage(null);
                             setEditing(server);
