@@ -10,6 +10,7 @@ import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as deploy from "aws-cdk-lib/aws-s3-deployment";
 import { Construct } from "constructs";
+import { consoleContentSecurityPolicy } from "#functions/api/console-policy.ts";
 import { acknowledge } from "./nag.ts";
 
 export interface ConsoleHostingProps {
@@ -41,8 +42,7 @@ export class ConsoleHosting extends Construct {
       securityHeadersBehavior: {
         contentSecurityPolicy: {
           // The console talks to its API and Cognito only (connect-src https:), loads nothing else.
-          contentSecurityPolicy:
-            "default-src 'self'; connect-src 'self' https:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' https:",
+          contentSecurityPolicy: consoleContentSecurityPolicy(["https:"]),
           override: true,
         },
         strictTransportSecurity: {

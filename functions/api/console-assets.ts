@@ -7,13 +7,13 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Hono } from "hono";
+import { consoleContentSecurityPolicy } from "./console-policy.ts";
 import { homePage } from "./home-page.ts";
 
 export const consoleBuildDir = resolve(import.meta.dirname, "../../web/build");
 
 export const consoleSecurityHeaders: Record<string, string> = {
-  "content-security-policy":
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  "content-security-policy": consoleContentSecurityPolicy(),
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",

@@ -9,6 +9,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { consoleContentSecurityPolicy } from "#functions/api/console-policy.ts";
 import { repoRoot } from "#test/support/engine-harness.ts";
 import { scratchDir } from "#test/support/env.ts";
 import { buildApp } from "../../infra/app.ts";
@@ -142,6 +143,23 @@ describe("the CDK app", () => {
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: Match.anyValue() }),
     });
+  });
+
+  it("serves the console from CloudFront with the console's one security policy: its files only, HSTS, no framing", () => {
+    const policies = ofType(service, "AWS::CloudFront::ResponseHeadersPolicy");
+    expect(policies).toHaveLength(1);
+    const config = policies[0]![1].Properties!.ResponseHeadersPolicyConfig as {
+      SecurityHeadersConfig: Record<string, Record<string, unknown>>;
+    };
+    const headers = config.SecurityHeadersConfig;
+    const csp = headers.ContentSecurityPolicy!.ContentSecurityPolicy as string;
+    // The same text local mode and the tests' stand-in send, with the API and Cognito as https: origins.
+    expect(csp).toBe(consoleContentSecurityPolicy(["https:"]));
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(headers.FrameOptions).toMatchObject({ FrameOption: "DENY" });
+    expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 31_536_000 });
   });
 
   it("has no IAM statement with a wildcard action in the product's own roles, and none with `*` anywhere", () => {

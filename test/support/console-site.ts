@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { consoleBuildDir } from "#functions/api/console-assets.ts";
+import { consoleContentSecurityPolicy } from "#functions/api/console-policy.ts";
 
 export interface ConsoleSiteOptions {
   /** config.json's content, as the CDK writes it. */
@@ -16,8 +17,7 @@ export interface ConsoleSiteOptions {
 }
 
 export function consoleSite(options: ConsoleSiteOptions): Hono {
-  const others = options.connectTo.join(" ");
-  const csp = `default-src 'self'; connect-src 'self' ${others}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' ${others}`;
+  const csp = consoleContentSecurityPolicy(options.connectTo);
   const site = new Hono();
   site.get("/config.json", (c) => {
     c.header("cache-control", "no-store");
