@@ -3,13 +3,13 @@
 // additional authenticated data, so an entry copied onto another server's id no longer decrypts.
 // No message here carries a secret or the key: errors name the file and the server only.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { open, readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { ValidationError } from "#core/errors.ts";
 import type { SecretStore } from "#core/ports.ts";
 import { withFileLock } from "./file-lock.ts";
-import { isErrno, syncDir } from "./fs-durable.ts";
+import { isErrno, writeFileAtomically } from "./fs-durable.ts";
 
 /** As in Secrets Manager names (no `/`), starting alphanumeric so no id is `__proto__`. */
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,127}$/;
@@ -65,30 +65,6 @@ async function readKeyFile(path: string): Promise<Buffer> {
   }
 }
 
-/**
- * Writes `data` to `path` all at once: a 0600 temp file in the same directory, fsync, then rename (or,
- * with `exclusive`, a hard link that fails when `path` exists).
- */
-async function writeAtomic(path: string, data: string, exclusive = false): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await open(temp, "wx", 0o600);
-  try {
-    try {
-      await handle.writeFile(data, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (exclusive) await link(temp, path);
-    else await rename(temp, path);
-  } finally {
-    await unlink(temp).catch(() => {});
-  }
-  await syncDir(dir);
-}
-
 export class EncryptedFileSecretStore implements SecretStore {
   readonly #file: string;
   readonly #keyOption: string | undefined;
@@ -113,7 +89,7 @@ export class EncryptedFileSecretStore implements SecretStore {
       const [otherId, other] = Object.entries(store.entries).find(([id]) => id !== serverId) ?? [];
       if (otherId !== undefined && other) this.#decrypt(key, otherId, other);
       store.entries[serverId] = encrypt(key, serverId, password);
-      await writeAtomic(this.#file, `${JSON.stringify(store, null, 2)}\n`);
+      await writeFileAtomically(this.#file, `${JSON.stringify(store, null, 2)}\n`);
     });
   }
 
@@ -131,7 +107,7 @@ export class EncryptedFileSecretStore implements SecretStore {
       const store = await this.#read();
       if (!Object.hasOwn(store.entries, serverId)) return;
       delete store.entries[serverId];
-      await writeAtomic(this.#file, `${JSON.stringify(store, null, 2)}\n`);
+      await writeFileAtomically(this.#file, `${JSON.stringify(store, null, 2)}\n`);
     });
   }
 
@@ -153,7 +129,9 @@ export class EncryptedFileSecretStore implements SecretStore {
       if (!isErrno(error, "ENOENT")) throw error;
     }
     try {
-      await writeAtomic(keyFile, `${randomBytes(KEY_BYTES).toString("base64")}\n`, true);
+      await writeFileAtomically(keyFile, `${randomBytes(KEY_BYTES).toString("base64")}\n`, {
+        exclusive: true,
+      });
     } catch (error) {
       // Another store created it first: use theirs.
       if (!isErrno(error, "EEXIST")) throw error;

@@ -2,12 +2,13 @@
 // backups.json, ...) in a data directory, each `{ "items": [...] }` newest first, and settings.json
 // holding the one settings document (absent until first saved).
 //
-// Every write replaces the file atomically (temp file in the same directory, fsync, rename, fsync of the
-// directory), so a reader sees the old or the new file, never a torn one. Mutations of a collection
-// run one at a time under a lock on the file, held within this process and across processes
-// (file-lock.ts), and re-read the file inside it, so two stores on one directory, in one process or
-// in several (local mode's server and its task processes), never lose a write. Semantics match the DynamoDB adapter: same errors,
-// same transition rules, newest first by id, an opaque cursor that resumes after the last id.
+// Every write replaces the file atomically (fs-durable.ts: temp file in the same directory, fsync,
+// rename, fsync of the directory), so a reader sees the old or the new file, never a torn one.
+// Mutations of a collection run one at a time under a lock on the file, held within this process
+// and across processes (file-lock.ts), and re-read the file inside it, so two stores on one
+// directory, in one process or in several (local mode's server and its task processes), never lose
+// a write. Semantics match the DynamoDB adapter: same errors, same transition rules, newest first
+// by id, an opaque cursor that resumes after the last id.
 //
 // Reads are answered from a snapshot of the file kept in memory (its items by id and newest first),
 // valid while the file is the same one: the same inode, size, mtime and ctime, checked with one fstat
@@ -17,9 +18,8 @@
 // instead of parsing and sorting the whole collection (issue 7's benchmark: 100,000 backups). Writes
 // never use the snapshot: they re-read the file under its lock, as before. Callers get copies, so
 // nothing they do to an item can change the snapshot.
-import { randomBytes } from "node:crypto";
 import type { BigIntStats } from "node:fs";
-import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
 import {
@@ -60,7 +60,7 @@ import {
   validate,
 } from "../metadata-rules.ts";
 import { withFileLock } from "./file-lock.ts";
-import { isErrno, syncDir } from "./fs-durable.ts";
+import { isErrno, writeFileAtomically } from "./fs-durable.ts";
 
 type FilterValue = string | boolean;
 
@@ -131,28 +131,7 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-/**
- * Replaces `dir/file` with `data` as JSON: a 0600 temp file in the same directory, fsync, rename over
- * the file, fsync of the directory. Readers see the old file or the new one, never a torn one.
- */
-async function writeJsonAtomically(dir: string, file: string, data: unknown): Promise<void> {
-  const text = `${JSON.stringify(data, null, 2)}\n`;
-  const temp = join(dir, `.${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const handle = await open(temp, "wx", 0o600);
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, join(dir, file));
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await syncDir(dir);
-}
+const jsonText = (data: unknown) => `${JSON.stringify(data, null, 2)}\n`;
 
 /** A collection file's items as of one version of the file. */
 interface Snapshot<T> {
@@ -331,7 +310,7 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
 
   private async save(items: Map<string, T>): Promise<void> {
     const next = snapshotOf("", items);
-    await writeJsonAtomically(this.dir, this.spec.file, { items: next.newest });
+    await writeFileAtomically(join(this.dir, this.spec.file), jsonText({ items: next.newest }));
     // Under the file's lock no other writer can have replaced it since the rename.
     this.snapshot = { ...next, identity: fileIdentity(await stat(this.path, { bigint: true })) };
   }
@@ -383,7 +362,9 @@ class FileSettingsStore implements SettingsStore {
     const valid = validate(Settings, "settings", settings);
     await this.ready();
     // Under the file's lock like every collection write, so writers in several processes take turns.
-    await withFileLock(this.path, () => writeJsonAtomically(this.dir, FileSettingsStore.file, valid));
+    await withFileLock(this.path, () =>
+      writeFileAtomically(join(this.dir, FileSettingsStore.file), jsonText(valid)),
+    );
     return valid;
   }
 }
