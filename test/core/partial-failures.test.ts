@@ -1,6 +1,8 @@
-// A change that breaks off part way leaves nothing half done. The store is the real local one,
+// A change that breaks off part way leaves nothing half done, and one that is done is not reported
+// as failed because what follows it (starting the backups) failed. The store is the real local one,
 // wrapped so that one write fails at the chosen moment (a store going away mid-request).
 import { beforeEach, describe, expect, it } from "vitest";
+import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
 import { triggerBackups } from "#core/use-cases/backups.ts";
 import type { Actor, CoreDeps } from "#core/use-cases/deps.ts";
 import { updateServer } from "#core/use-cases/servers.ts";
@@ -35,6 +37,38 @@ describe("partial failures", () => {
     expect((await deps.store.backups.list({}, { limit: 10 })).items).toEqual([]);
     const [entry] = (await deps.store.audit.list({}, { limit: 10 })).items;
     expect(entry).toMatchObject({ action: "backup.trigger", outcome: "failure" });
+  });
+
+  it("backups recorded but not started (the store fails the dispatcher's read) are accepted, queued", async () => {
+    const world = await localWorld();
+    // A real runner; the failing read below stops the dispatcher before it would start anything.
+    deps = coreDepsOf(world, { runner: new ChildProcessJobRunner({ env: world.env }) });
+    const server = await deps.store.servers.create(makeServer());
+    for (const name of ["a", "b"]) {
+      await deps.store.databases.create(makeDatabase({ server_id: server.id, name }));
+    }
+    const list = deps.store.backups.list.bind(deps.store.backups);
+    deps.store.backups.list = async () => {
+      throw new Error("store unavailable");
+    };
+    // Not a 500 the caller would answer by sending it again: both are accepted, waiting.
+    const reply = await triggerBackups(deps, operator, { server_id: server.id });
+    expect(reply.items.map((b) => [b.database, b.status]).sort()).toEqual([
+      ["a", "queued"],
+      ["b", "queued"],
+    ]);
+    deps.store.backups.list = list;
+    const stored = (await deps.store.backups.list({}, { limit: 10 })).items;
+    expect(stored.map((b) => [b.status, b.runner_ref])).toEqual([
+      ["queued", null],
+      ["queued", null],
+    ]);
+    const [entry] = (await deps.store.audit.list({}, { limit: 10 })).items;
+    expect(entry).toMatchObject({
+      action: "backup.trigger",
+      outcome: "success",
+      details: { count: 2, start_error: "store unavailable" },
+    });
   });
 
   it("a password change whose record cannot be written keeps the old password", async () => {

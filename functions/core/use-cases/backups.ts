@@ -106,6 +106,7 @@ export async function triggerBackups(
     );
   }
   const settings = await currentSettings(deps);
+  const details: Record<string, unknown> = { database: input.database ?? null, count: databases.length };
   return await audited(
     deps,
     actor,
@@ -113,7 +114,7 @@ export async function triggerBackups(
       action: "backup.trigger",
       target_type: input.server_id ? "server" : "all",
       target_id: input.server_id ?? null,
-      details: { database: input.database ?? null, count: databases.length },
+      details,
     },
     async () => {
       const items: Backup[] = [];
@@ -139,8 +140,19 @@ export async function triggerBackups(
         throw error;
       }
       // Started within the concurrency limits; the rest wait, queued, for a runner to finish.
-      await dispatch(deps);
-      return { items: await Promise.all(items.map(async (b) => (await deps.store.backups.get(b.id)) ?? b)) };
+      // Accepted once recorded: a start that fails now (the store or the runner's API briefly away)
+      // must not fail the request, or the caller sends it again and every backup is queued twice.
+      // They stay queued for the next dispatch (a task's end, housekeeping every 5 minutes, local
+      // mode's restart); the audit entry says why they did not start at once.
+      await dispatch(deps).catch((error: unknown) => {
+        details.start_error = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+      });
+      const latest = (b: Backup) =>
+        deps.store.backups.get(b.id).then(
+          (found) => found ?? b,
+          () => b,
+        );
+      return { items: await Promise.all(items.map(latest)) };
     },
   );
 }
