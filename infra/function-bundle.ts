@@ -1,8 +1,9 @@
 // Bundles one Lambda function with esbuild, split into chunks: what a route imports on demand (the
-// MongoDB driver, through functions/adapters/lazy-mongo-inspector.ts) becomes a chunk of its own,
-// read only when first used, so a cold start loads and evaluates only the entry. CDK's NodejsFunction
-// cannot do this (it bundles to one --outfile), so the stack deploys these folders as plain assets,
-// and the benchmark (test/bench/bundles.ts) measures the very same output.
+// MongoDB driver and the AWS adapters, through loadOnFirstCall in functions/wiring.ts and
+// functions/config.ts) becomes a chunk of its own, read only when first used, so a cold start loads
+// and evaluates only the entry. CDK's NodejsFunction cannot do this (it bundles to one --outfile),
+// so the stack deploys these folders as plain assets, and the benchmark (test/bench/bundles.ts)
+// measures the very same output.
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildSync, type Metafile } from "esbuild";

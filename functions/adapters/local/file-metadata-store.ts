@@ -124,6 +124,10 @@ async function readJson(path: string): Promise<unknown> {
     if (isErrno(error, "ENOENT")) return undefined;
     throw error;
   }
+  return parseMetadata(path, text);
+}
+
+function parseMetadata(path: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -292,13 +296,7 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
       // Identity and contents come from the same open file, so they cannot belong to two versions.
       const identity = fileIdentity(await handle.stat({ bigint: true }));
       if (!fresh && this.snapshot?.identity === identity) return this.snapshot;
-      const text = await handle.readFile("utf8");
-      let data: unknown;
-      try {
-        data = JSON.parse(text) as unknown;
-      } catch (error) {
-        throw new Error(`metadata file ${this.path} is not valid JSON`, { cause: error });
-      }
+      const data = parseMetadata(this.path, await handle.readFile("utf8"));
       const items = (data as { items?: unknown } | null)?.items;
       if (!Array.isArray(items)) throw new Error(`metadata file ${this.path} has no items array`);
       this.snapshot = snapshotOf(identity, new Map((items as T[]).map((item) => [item.id, item])));

@@ -296,7 +296,7 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
           </button>
         </div>
       </form>
-      {confirming && backup && (
+      {confirming && (
         <ConfirmDialog
           title={`Restore over ${targetDatabase}?`}
           confirmLabel="Restore over it"
