@@ -19,7 +19,7 @@ import {
   waitForPort,
 } from "./processes.ts";
 
-export { freePort, type RunningServer } from "./processes.ts";
+export type { RunningServer } from "./processes.ts";
 
 function cacheBin(name: string): string {
   const inCache = join(cacheDir(), "bin", name);

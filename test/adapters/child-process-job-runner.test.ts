@@ -61,7 +61,7 @@ describe("ChildProcessJobRunner", () => {
     expect(await exited).toMatchObject({
       code: 0,
       signal: null,
-      runnerRef: expect.stringMatching(/^local:\d+$/),
+      runnerRef,
     });
     expect(runner.running()).toEqual([]);
     const backup = await world.store.backups.get(queued.id);
@@ -80,7 +80,7 @@ describe("ChildProcessJobRunner", () => {
     expect(await exited).toMatchObject({
       code: 1,
       signal: null,
-      runnerRef: expect.stringMatching(/^local:\d+$/),
+      runnerRef,
     });
     const backup = await world.store.backups.get(queued.id);
     expect(backup).toMatchObject({ status: "failed", blob_key: null });
@@ -121,7 +121,7 @@ describe("ChildProcessJobRunner", () => {
     expect(await exited).toMatchObject({
       code: 0,
       signal: null,
-      runnerRef: expect.stringMatching(/^local:\d+$/),
+      runnerRef,
     });
     expect(await world.store.restores.get(restore.id)).toMatchObject({
       status: "completed",

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import { ConnectionFailedError, type ConnectionTestResult, type MongoTarget } from "#core/ports.ts";
 import { adminMongoClient, mongoInfo, scratchDir, uniqueName } from "#test/support/env.ts";
-import { freePort } from "../../scripts/local-servers.ts";
+import { freePort } from "../../scripts/processes.ts";
 
 const inspector = new MongoDriverInspector();
 const fast = new MongoDriverInspector({ timeoutMs: 1500 });

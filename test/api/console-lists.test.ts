@@ -32,13 +32,14 @@ describe("the console's list-everything reads", () => {
         throw new Error("signed out");
       },
     );
-    // 205 servers and 101 databases on the first: three pages and two.
+    // 205 servers (three pages); 101 databases on the first (two pages) and one on another.
     const servers = Array.from({ length: 205 }, (_, i) => makeServer({ name: `server ${i}` }));
     for (const s of servers) await api.deps.store.servers.create(s);
     serverId = servers[0]?.id ?? "";
     for (let i = 0; i < 101; i++) {
       await api.deps.store.databases.create(makeDatabase({ server_id: serverId, name: `db_${i}` }));
     }
+    await api.deps.store.databases.create(makeDatabase({ server_id: servers[1]?.id, name: "elsewhere" }));
   });
 
   afterAll(async () => {
@@ -49,13 +50,17 @@ describe("the console's list-everything reads", () => {
   it("allServers: every server, one request per page of 100", async () => {
     requested.length = 0;
     const servers = await allServers(consoleApi);
-    expect(new Set(servers.map((s) => s.name)).size).toBe(205);
+    expect(servers).toHaveLength(205);
+    expect(new Set(servers.map((s) => s.name)).size).toBe(205); // no page read twice
     expect(requested).toHaveLength(3);
     expect(requested.every((u) => u.includes("limit=100"))).toBe(true);
   });
 
-  it("allDatabasesOf: every database of that server, and none without a server", async () => {
+  it("allDatabasesOf: every database of that server only, and none without a server", async () => {
+    requested.length = 0;
     const databases = await allDatabasesOf(consoleApi, serverId);
+    expect(requested).toHaveLength(2);
+    expect(requested.every((u) => u.includes(`server_id=${serverId}`))).toBe(true);
     expect(databases.map((d) => d.name).sort()).toEqual(
       Array.from({ length: 101 }, (_, i) => `db_${i}`).sort(),
     );

@@ -94,13 +94,19 @@ describe("dispatch limits", () => {
     }
   }, 180_000);
 
-  it("a second task started for a job its first task runs exits 2 and leaves the job to the first", async () => {
-    // Racing dispatches can hand one queued job to two tasks; the one that finds it claimed exits 2.
-    // Here the dump waits 3 s (the real mongodump behind a shell that sleeps first), so the twin
-    // surely ends while the job runs; that end must not fail it.
+  it("a second task started for a job its first task runs exits and leaves the job to the first", async () => {
+    // Racing dispatches can hand one queued job to two tasks; the one that finds it claimed exits.
+    // Here the dump waits for a flag file (the real mongodump behind a shell that waits first), so
+    // the twin surely ends while the job runs, however slow the machine; that end must not fail it.
     const realDump = api.world.env.MBM_MONGODUMP!;
-    const slowDump = join(scratchDir("slow-dump-"), "mongodump");
-    writeFileSync(slowDump, `#!/bin/sh\nsleep 3\nexec "${realDump}" "$@"\n`, { mode: 0o755 });
+    const dir = scratchDir("slow-dump-");
+    const flag = join(dir, "go");
+    const slowDump = join(dir, "mongodump");
+    writeFileSync(
+      slowDump,
+      `#!/bin/sh\nwhile [ ! -f "${flag}" ]; do sleep 0.1; done\nexec "${realDump}" "$@"\n`,
+      { mode: 0o755 },
+    );
     api.world.env.MBM_MONGODUMP = slowDump;
     try {
       const server = await addTestServer(api);
@@ -115,10 +121,21 @@ describe("dispatch limits", () => {
       expect(running.status).toBe("running");
       const twin = await api.deps.runner!.start({ kind: "backup", id });
       expect(twin.runnerRef).not.toBe(running.runner_ref);
+      expect(api.runner!.running()).toHaveLength(2);
+      // The twin has ended (its claim refused) while the first task still waits on the flag.
+      await expect.poll(() => api.runner!.running().length, { timeout: 30_000 }).toBe(1);
+      const meanwhile = (await api.call("GET", `/api/backups/${id}`)).json;
+      expect([meanwhile.status, meanwhile.runner_ref, meanwhile.error]).toEqual([
+        "running",
+        running.runner_ref,
+        null,
+      ]);
+      writeFileSync(flag, "");
       const done = await waitForJob(api, `/api/backups/${id}`, 60_000);
       expect(`${done.status}${done.error ? `: ${done.error}` : ""}`).toBe("completed");
       expect(done.runner_ref).toBe(running.runner_ref);
     } finally {
+      writeFileSync(flag, ""); // a failed assertion must not leave the first task waiting
       api.world.env.MBM_MONGODUMP = realDump;
     }
   }, 90_000);

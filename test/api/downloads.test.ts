@@ -13,7 +13,7 @@ import { toolPath } from "#test/support/engine-harness.ts";
 import { adminMongoClient, awsClientConfig, mongoInfo, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 import { seedSampleDatabase } from "#test/support/sample-data.ts";
-import { freePort } from "../../scripts/local-servers.ts";
+import { freePort } from "../../scripts/processes.ts";
 
 let mongo: MongoClient;
 const database = uniqueName("api_dl").replaceAll("-", "_");

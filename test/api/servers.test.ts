@@ -10,7 +10,7 @@ import { auditOf, expectError, expectInvalid } from "#test/support/api-expect.ts
 import { type ApiWorld, addTestServer, apiWorld, knownPasswords } from "#test/support/api-harness.ts";
 import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeRestore } from "#test/support/fixtures.ts";
-import { freePort } from "../../scripts/local-servers.ts";
+import { freePort } from "../../scripts/processes.ts";
 
 const wrongPassword = `wrong-${uniqueName("pw")}`;
 const uriPassword = `uri-${uniqueName("pw")}`;

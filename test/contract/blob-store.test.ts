@@ -10,7 +10,7 @@ import {
   HeadObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import {
   DEFAULT_MAX_PART_SIZE_BYTES,
   DEFAULT_QUEUE_SIZE,
@@ -80,13 +80,17 @@ describe("S3BlobStore", () => {
   });
 
   it("sends parts that start small and grow, and puts an archive that fits in one part in one request", async () => {
-    const sizes: number[] = [];
+    // [part number, size]: parts go out concurrently, so their order is by number, not by arrival.
+    const parts: [number, number][] = [];
     const puts: number[] = [];
     const watched = new S3Client(awsClientConfig());
+    onTestFinished(() => watched.destroy());
     watched.middlewareStack.add(
       (next, context) => async (args) => {
-        const input = args.input as { Body?: Buffer };
-        if (context.commandName === "UploadPartCommand") sizes.push(input.Body?.byteLength ?? -1);
+        const input = args.input as { Body?: Buffer; PartNumber?: number };
+        if (context.commandName === "UploadPartCommand") {
+          parts.push([input.PartNumber ?? -1, input.Body?.byteLength ?? -1]);
+        }
         if (context.commandName === "PutObjectCommand") puts.push(input.Body?.byteLength ?? -1);
         return next(args);
       },
@@ -97,7 +101,7 @@ describe("S3BlobStore", () => {
     const params = { Bucket: bucket, Key: blobKey() };
     const { body, sha256 } = randomBody(32 * MiB);
     await uploadStream({ client: watched, plan, queueSize: 2, params }, body);
-    expect(sizes.sort((a, b) => a - b)).toEqual([2, 5, 5, 10, 10].map((n) => n * MiB));
+    expect(parts.sort(([a], [b]) => a - b)).toEqual([5, 5, 10, 10, 2].map((n, i) => [i + 1, n * MiB]));
     expect(puts).toEqual([]);
     expect(await readAll((await harness.store.download(params.Key)).body)).toEqual({
       size: 32 * MiB,
@@ -107,9 +111,8 @@ describe("S3BlobStore", () => {
     const small = { Bucket: bucket, Key: blobKey() };
     await uploadStream({ client: watched, plan, queueSize: 2, params: small }, randomBody(5 * MiB).body);
     expect(puts).toEqual([5 * MiB]); // exactly one part's size still fits in one PutObject
-    expect(sizes).toHaveLength(5);
+    expect(parts).toHaveLength(5);
     await Promise.all([harness.store.delete(params.Key), harness.store.delete(small.Key)]);
-    watched.destroy();
   });
 
   it("refuses parts under 5 MiB", () => {
@@ -131,6 +134,7 @@ describe("S3BlobStore", () => {
 
   it("aborts the multipart upload when S3 fails a part, and rejects with S3's error as cause", async () => {
     const failing = new S3Client(awsClientConfig());
+    onTestFinished(() => failing.destroy());
     const s3Error = new Error("injected UploadPart failure");
     failing.middlewareStack.add(
       (next, context) => async (args) => {
@@ -149,12 +153,12 @@ describe("S3BlobStore", () => {
     expect(body.destroyed).toBe(true);
     expect(await store.head(key)).toBeUndefined();
     expect(await listUploadsAndObjects(client, bucket, key)).toEqual({ uploads: [], objects: [] });
-    failing.destroy();
   });
 
   it("aborts the multipart upload when S3 refuses to complete it: no object, no upload left", async () => {
     // Every part lands; S3 itself then refuses the completion, because it names a part it never got.
     const refusing = new S3Client(awsClientConfig());
+    onTestFinished(() => refusing.destroy());
     refusing.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === "CompleteMultipartUploadCommand") {
@@ -173,7 +177,6 @@ describe("S3BlobStore", () => {
     expect((error as Error).cause).toMatchObject({ name: "InvalidPart" });
     expect(await store.head(key)).toBeUndefined();
     expect(await listUploadsAndObjects(client, bucket, key)).toEqual({ uploads: [], objects: [] });
-    refusing.destroy();
   });
 
   it("rejects with the cause when the bucket does not exist", async () => {

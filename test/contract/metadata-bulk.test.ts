@@ -1,29 +1,20 @@
 // What issue 7 added to the metadata stores: bulk import (both adapters) and the file store's
 // in-memory snapshot, which must see every change another store (another process) makes to the
 // file and must never let a caller's edit of a returned item reach it.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import { newId } from "#core/ids.ts";
-import { awsClientConfig, uniqueName } from "#test/support/env.ts";
+import { awsClientConfig, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 
-const dirs: string[] = [];
 const dynamo = new DynamoDBClient(awsClientConfig());
-afterAll(async () => {
-  dynamo.destroy();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+afterAll(() => dynamo.destroy());
 
-async function fileStoreDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "mbm-bulk-"));
-  dirs.push(dir);
-  return join(dir, "metadata");
-}
+/** A metadata folder under the run's scratch directory (removed with it). */
+const fileStoreDir = () => join(scratchDir("bulk-"), "metadata");
 
 describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kind) => {
   it("stores every record, newest first through the lists and their filters, and replaces an existing id", async () => {
@@ -33,7 +24,7 @@ describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kin
       await createMetadataTable(dynamo, tableName);
       store = new DynamoDbMetadataStore({ client: dynamo, tableName });
     } else {
-      store = new FileMetadataStore({ dir: await fileStoreDir() });
+      store = new FileMetadataStore({ dir: fileStoreDir() });
     }
     const server = newId();
     const backups = Array.from({ length: 60 }, (_, i) =>
@@ -59,7 +50,7 @@ describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kin
 
 describe("FileMetadataStore snapshot", () => {
   it("sees each change another store makes to the file, including through a cursor", async () => {
-    const dir = await fileStoreDir();
+    const dir = fileStoreDir();
     const reader = new FileMetadataStore({ dir });
     const writer = new FileMetadataStore({ dir });
     const a = await writer.backups.create(makeBackup());
@@ -76,7 +67,7 @@ describe("FileMetadataStore snapshot", () => {
   });
 
   it("hands out copies: editing a returned item changes nothing stored", async () => {
-    const store = new FileMetadataStore({ dir: await fileStoreDir() });
+    const store = new FileMetadataStore({ dir: fileStoreDir() });
     const created = await store.backups.create(makeBackup({ notes: "kept" }));
     created.notes = "edited by a caller";
     const got = await store.backups.get(created.id);

@@ -1,20 +1,21 @@
 // A change that breaks off part way leaves nothing half done, and one that is done is not reported
 // as failed because what follows it (starting the backups) failed. The store is the real local one,
 // wrapped so that one write fails at the chosen moment (a store going away mid-request).
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
 import { triggerBackups } from "#core/use-cases/backups.ts";
 import type { Actor, CoreDeps } from "#core/use-cases/deps.ts";
 import { updateServer } from "#core/use-cases/servers.ts";
 import { coreDepsOf } from "#test/support/core-deps.ts";
-import { localWorld } from "#test/support/engine-harness.ts";
+import { type EngineWorld, localWorld } from "#test/support/engine-harness.ts";
 import { makeDatabase, makeServer } from "#test/support/fixtures.ts";
 
 const operator: Actor = { id: "tester", role: "operator" };
+let world: EngineWorld;
 let deps: CoreDeps;
 
 beforeEach(async () => {
-  const world = await localWorld();
+  world = await localWorld();
   deps = coreDepsOf(world);
 });
 
@@ -40,9 +41,11 @@ describe("partial failures", () => {
   });
 
   it("backups recorded but not started (the store fails the dispatcher's read) are accepted, queued", async () => {
-    const world = await localWorld();
-    // A real runner; the failing read below stops the dispatcher before it would start anything.
-    deps = coreDepsOf(world, { runner: new ChildProcessJobRunner({ env: world.env }) });
+    // A real runner (without one there is no dispatch); the failing read below stops the dispatcher before it
+    // would start anything, and the runner is shut down whatever happens.
+    const runner = new ChildProcessJobRunner({ env: world.env });
+    onTestFinished(() => runner.shutdown());
+    deps = { ...deps, runner };
     const server = await deps.store.servers.create(makeServer());
     for (const name of ["a", "b"]) {
       await deps.store.databases.create(makeDatabase({ server_id: server.id, name }));

@@ -98,7 +98,6 @@ describe("the console in Chromium", () => {
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Restore");
     const target = page.getByLabel("Target database", { exact: true });
     await target.fill("shop_from_console");
-    expect(await target.inputValue()).toBe("shop_from_console");
     await page.getByRole("button", { name: "Start restore" }).click();
     // What the page says next (queued, a field's error, an alert, a dialog), so a failure shows it.
     const said = page.locator(
@@ -273,7 +272,7 @@ describe("the console in Chromium", () => {
     expect(await page.getByRole("button", { name: "Sync databases" }).count()).toBe(0);
     expectNoProblems(watched);
     await watched.context.close();
-  });
+  }, 180_000);
 
   it("puts the API's 422 next to the field and creates nothing; a failed test shows its kind", async () => {
     const { page } = operator;

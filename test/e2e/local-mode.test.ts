@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
-import { demoClusterDir, freePort } from "../../scripts/local-servers.ts";
+import { demoClusterDir } from "../../scripts/local-servers.ts";
+import { freePort } from "../../scripts/processes.ts";
 import { repoRoot } from "../support/engine-harness.ts";
 import { seedBulkDatabase, snapshotDatabase } from "../support/sample-data.ts";
 

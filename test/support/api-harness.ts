@@ -177,7 +177,6 @@ export async function addTestServer(api: ApiWorld, name = "test ferretdb") {
   return reply.json;
 }
 
-/** Polls a job until it leaves queued/running. */
 /** Polls a job until its status leaves `pending` (by default: until it ends). */
 export async function waitForJob(
   api: ApiWorld,

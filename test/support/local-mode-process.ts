@@ -3,7 +3,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { demoClusterDir, freePort } from "../../scripts/local-servers.ts";
+import { demoClusterDir } from "../../scripts/local-servers.ts";
+import { freePort } from "../../scripts/processes.ts";
 import { repoRoot } from "./engine-harness.ts";
 
 export interface LocalModeProcess {
