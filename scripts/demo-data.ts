@@ -10,6 +10,7 @@
 // FerretDB v1 rejects Decimal128 and arrays nested directly in arrays, so neither is used; money is
 // a double rounded to cents next to integer cents.
 import { type Document, MongoBulkWriteError, type MongoClient, ObjectId } from "mongodb";
+import { prng } from "./prng.ts";
 
 export interface DemoDataOptions {
   /** Prepended to the database names (`<prefix>shop`, `<prefix>analytics`); for tests sharing a server. */
@@ -58,16 +59,9 @@ interface DemoDatabase {
   indexes: Record<string, IndexSpec[]>;
 }
 
-/** mulberry32: small, fast, good enough for sample data, and the same on every machine. */
+/** Helpers over one seeded mulberry32 stream (./prng.ts): the same on every machine. */
 function generator(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const chance = (p: number) => next() < p;

@@ -21,6 +21,7 @@ import type { MetadataStore } from "#core/ports.ts";
 import { createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
 import { createLogger } from "#functions/logger.ts";
+import { makeBackup } from "#test/support/fixtures.ts";
 import { alternate, median, since } from "./stats.ts";
 import { awsClientConfig } from "./world.ts";
 
@@ -61,12 +62,10 @@ function backupRecord(i: number): Backup {
   const server = servers[i % servers.length] as string;
   const database = databases[i % databases.length] as string;
   const id = newId();
-  return {
+  return makeBackup({
     id,
     server_id: server,
     database,
-    name: null,
-    notes: null,
     status: failed ? "failed" : "completed",
     trigger: i % 3 === 0 ? "manual" : "schedule",
     schedule_id: i % 3 === 0 ? null : (servers[(i + 1) % servers.length] as string),
@@ -81,11 +80,9 @@ function backupRecord(i: number): Backup {
     compression: "zstd",
     tool_version: "100.12.2",
     collections: failed ? null : { orders: 1000 + (i % 500), customers: 200, events: 5000 },
-    progress: null,
     error: failed ? "mongodump exited with code 1: server unreachable" : null,
-    expires_at: null,
     runner_ref: `local:${1000 + (i % 5000)}`,
-  };
+  });
 }
 
 function appOver(store: MetadataStore, dir: string) {

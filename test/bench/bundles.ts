@@ -1,16 +1,14 @@
-// Lambda bundles: each function bundled by infra/function-bundle.ts, exactly as `cdk deploy` ships it
+// Lambda bundles: each function bundled by infra/function-bundle.ts, exactly as `cdk synth` bundles it
 // (ESM, node24, minified, split into chunks, `@aws-sdk/*` external: the Lambda runtime provides it).
 // Size is what a cold start reads (the entry and the chunks it imports statically), with the total
 // of all chunks beside it; cold init is a fresh `node` importing the entry with the environment its
-// handler reads (median of 10), which is what Lambda's Init phase runs.
-import { spawn } from "node:child_process";
+// handler reads (median of 10, 5 in --quick), which is what Lambda's Init phase runs.
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Metafile } from "esbuild";
 import { bundleFunction, coldStart, functionEntries } from "../../infra/function-bundle.ts";
-import { median } from "./stats.ts";
-import { repoRoot } from "./world.ts";
+import { repoRoot, timedRun } from "./world.ts";
 
 export type FunctionName = keyof typeof functionEntries;
 
@@ -43,20 +41,11 @@ function scriptBytes(metafile: Metafile): number {
 /** Milliseconds a fresh node process takes to import `file` (measured inside it, after its own start). */
 async function importTime(file: string): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() - t);`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+  const run = await timedRun(process.execPath, ["--input-type=module", "-e", script], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...lambdaEnv },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const code = await new Promise<number | null>((done) => child.once("close", done));
-  const ms = Number(out.trim().split("\n").at(-1));
-  if (code !== 0 || !Number.isFinite(ms)) throw new Error(`importing ${file} failed:\n${out}`);
+  const ms = Number(run.output.trim().split("\n").at(-1));
+  if (!Number.isFinite(ms)) throw new Error(`importing ${file} printed no time:\n${run.output}`);
   return ms;
 }
 
@@ -83,8 +72,4 @@ export async function benchBundles(scratch: string, runs = 10): Promise<Record<F
       return [n, { bytes, totalBytes: scriptBytes(metafile), initMs: init[n] }];
     }),
   ) as Record<FunctionName, BundleResult>;
-}
-
-export function initMedian(result: BundleResult): number {
-  return median(result.initMs);
 }

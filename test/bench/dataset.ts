@@ -5,7 +5,7 @@
 // server) spends its time per document, so at 1 KiB it dumps about 2 MB/s and a 10x data set
 // would take too long to dump several times; at 4.4 KiB it dumps about 9 MB/s.
 import { Binary, BSON, type Document, Int32, type MongoClient, ObjectId } from "mongodb";
-import { prng } from "#test/support/prng.ts";
+import { prng } from "../../scripts/prng.ts";
 
 const words =
   "order shipped delayed customer refund priority standard express warehouse invoice paid pending review fragile gift return exchange bundle discount loyalty coupon tracking carrier parcel signature weekend morning evening address changed contact requested support ticket resolved".split(

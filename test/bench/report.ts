@@ -1,5 +1,5 @@
-// Turns the measurements into the summary (`--json`) and the table printed on stdout, with each
-// target and whether it holds. Pure functions: test/unit/bench-report.test.ts checks them.
+// The targets and whether each holds, and the number and table formatting summary.ts and tables.ts
+// use. Pure functions: test/unit/bench-logic.test.ts checks them.
 import { median, ratio, round, toMiB } from "./stats.ts";
 
 export interface Target {
@@ -7,6 +7,8 @@ export interface Target {
   /** The measured value and the limit it is held to, in the same unit. */
   value: number;
   limit: number;
+  /** How the value must compare with the limit to pass. */
+  op: "<=" | ">=";
   unit: string;
   pass: boolean;
   /** Why it misses, when the cause is known and lies outside the engine. */
@@ -15,12 +17,13 @@ export interface Target {
 
 export function target(name: string, value: number, limit: number, unit: string, note?: string): Target {
   const pass = Number.isFinite(value) && value <= limit;
-  return { name, value: round(value, 3), limit, unit, pass, ...(note && !pass ? { note } : {}) };
+  return { name, value: round(value, 3), limit, op: "<=", unit, pass, ...(note && !pass ? { note } : {}) };
 }
 
 /** A target where more is better (throughput): passes when value >= limit. */
 export function floorTarget(name: string, value: number, limit: number, unit: string): Target {
-  return { name, value: round(value, 3), limit, unit, pass: Number.isFinite(value) && value >= limit };
+  const pass = Number.isFinite(value) && value >= limit;
+  return { name, value: round(value, 3), limit, op: ">=", unit, pass };
 }
 
 export const mb = (bytes: number) => toMiB(bytes, 1);
@@ -53,7 +56,7 @@ export function formatTargets(targets: readonly Target[]): string {
   const rows = targets.map((t) => [
     t.name,
     `${formatNumber(t.value)} ${t.unit}`,
-    `${t.name.includes(">=") ? ">=" : "<="} ${formatNumber(t.limit)} ${t.unit}`,
+    `${t.op} ${formatNumber(t.limit)} ${t.unit}`,
     t.pass ? "PASS" : "MISS",
   ]);
   const table = formatTable([["target", "measured", "limit", "verdict"], ...rows]);

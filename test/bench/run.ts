@@ -18,7 +18,7 @@ import { startServers } from "./servers.ts";
 import { round } from "./stats.ts";
 import { judge, type RunResults, summarize } from "./summary.ts";
 import { formatSummary } from "./tables.ts";
-import { engineWorld } from "./world.ts";
+import { engineWorld, stopRunning } from "./world.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -70,7 +70,9 @@ async function main(): Promise<number> {
   log(`starting moto and FerretDB (${plan.mode} run)`);
   const servers = await startServers();
   const stopOnSignal = () => {
-    log("interrupted: stopping the servers");
+    log("interrupted: stopping the running job and the servers");
+    // A SIGTERM reaches only this process: the engine or tool it waits for would run on, orphaned.
+    stopRunning();
     void servers.stop().finally(() => process.exit(130));
   };
   process.once("SIGINT", stopOnSignal);

@@ -1,4 +1,4 @@
-// Small pure helpers of the benchmark: medians, ratios, sizes. Unit-tested in test/unit/bench-stats.test.ts.
+// Small pure helpers of the benchmark: medians, ratios, sizes. Unit-tested in test/unit/bench-logic.test.ts.
 
 /** The median of `values` (the mean of the middle two for an even count); NaN for none. */
 export function median(values: readonly number[]): number {
@@ -27,7 +27,8 @@ export const toMiB = (bytes: number, decimals = 1) => round(bytes / MiB, decimal
 /**
  * Runs each variant `runs` times, interleaved, so that a machine that gets busier or quieter during
  * the run affects every variant alike; each round starts one variant later than the one before
- * (a, b, c; b, c, a; c, a, b), so no variant always runs right after the same other one.
+ * (a, b, c; b, c, a; c, a, b), so each variant takes every place in a round in turn, not always the
+ * first or the last. The cyclic order stays the same: within a round, b still always follows a.
  */
 export async function alternate<V extends Record<string, () => Promise<unknown>>>(
   runs: number,

@@ -1,8 +1,9 @@
-// The results of one run in the `--json` shape the issue asks for, the targets judged on them, and
-// the readable tables. Worse-of-two-stores values are the headline numbers.
+// The results of one run in the `--json` shape the issue asks for, and the targets judged on them
+// (tables.ts prints both). Worse-of-two-stores values are the headline numbers. Checked by
+// test/unit/bench-summary.test.ts.
 import type { ApiStepResult } from "./api.ts";
 import type { BackupSizeResult } from "./backup.ts";
-import { type BundleResult, type FunctionName, initMedian } from "./bundles.ts";
+import type { BundleResult, FunctionName } from "./bundles.ts";
 import type { CompressionResult } from "./compression.ts";
 import { floorTarget, mb, mbPerS, medianMs, medianRssMb, ratio, type Target, target } from "./report.ts";
 import type { RestoreResult } from "./restore.ts";
@@ -23,19 +24,24 @@ export interface RunResults {
   seconds: number;
 }
 
-const stores: StoreKind[] = ["s3", "local"];
+export const stores: readonly StoreKind[] = ["s3", "local"];
 const worst = (values: number[]) => Math.max(...values);
 
 function backupSummary(r: RunResults["backup"]) {
-  const store = (k: StoreKind) => ({
-    ratio_small: ratio(medianMs(r.small.pipeline[k]), medianMs(r.small.baseline)),
-    ratio_large: ratio(medianMs(r.large.pipeline[k]), medianMs(r.large.baseline)),
-    ms_small: medianMs(r.small.pipeline[k]),
-    ms_large: medianMs(r.large.pipeline[k]),
-    rss_small_mb: medianRssMb(r.small.pipeline[k]),
-    rss_large_mb: medianRssMb(r.large.pipeline[k]),
-    stored_mb_large: mb(r.large.pipeline[k].at(-1)?.storedBytes ?? 0),
-  });
+  const store = (k: StoreKind) => {
+    const rssSmall = medianRssMb(r.small.pipeline[k]);
+    const rssLarge = medianRssMb(r.large.pipeline[k]);
+    return {
+      ratio_small: ratio(medianMs(r.small.pipeline[k]), medianMs(r.small.baseline)),
+      ratio_large: ratio(medianMs(r.large.pipeline[k]), medianMs(r.large.baseline)),
+      ms_small: medianMs(r.small.pipeline[k]),
+      ms_large: medianMs(r.large.pipeline[k]),
+      rss_small_mb: rssSmall,
+      rss_large_mb: rssLarge,
+      rss_growth: ratio(rssLarge, rssSmall),
+      stored_mb_large: mb(r.large.pipeline[k].at(-1)?.storedBytes ?? 0),
+    };
+  };
   const perStore = { s3: store("s3"), local: store("local") };
   const samples = (size: BackupSizeResult) => ({
     baseline: size.baseline.map((x) => round(x.ms, 0)),
@@ -43,13 +49,13 @@ function backupSummary(r: RunResults["backup"]) {
     local: size.pipeline.local.map((x) => round(x.ms, 0)),
   });
   // Headline memory: the store whose memory grew most.
-  const growth = (k: StoreKind) => perStore[k].rss_large_mb / perStore[k].rss_small_mb;
-  const memoryStore = growth("s3") >= growth("local") ? "s3" : "local";
+  const memoryStore = perStore.s3.rss_growth >= perStore.local.rss_growth ? "s3" : "local";
   return {
     ratio: worst(stores.map((k) => perStore[k].ratio_large)),
     ratio_small: worst(stores.map((k) => perStore[k].ratio_small)),
     rss_small_mb: perStore[memoryStore].rss_small_mb,
     rss_large_mb: perStore[memoryStore].rss_large_mb,
+    rss_growth: perStore[memoryStore].rss_growth,
     rss_store: memoryStore,
     baseline_ms_small: medianMs(r.small.baseline),
     baseline_ms_large: medianMs(r.large.baseline),
@@ -88,13 +94,19 @@ function compressionSummary(c: CompressionResult, defaultCodec: string) {
 
 function apiSummary(steps: ApiStepResult[]) {
   const [small, large] = [steps[0], steps.at(-1)];
-  if (!small || !large) throw new Error("the API benchmark needs two table sizes");
-  const store = (k: "dynamodb" | "local") => ({
-    list_10k_ms: round(median(small.listMs[k]), 1),
-    list_100k_ms: round(median(large.listMs[k]), 1),
-    seed_10k_ms: round(small.seedMs[k], 0),
-    seed_100k_ms: round(small.seedMs[k] + large.seedMs[k], 0),
-  });
+  // One size would be compared with itself: every growth ratio 1.
+  if (steps.length < 2 || !small || !large) throw new Error("the API benchmark needs two table sizes");
+  const store = (k: "dynamodb" | "local") => {
+    const list10k = round(median(small.listMs[k]), 1);
+    const list100k = round(median(large.listMs[k]), 1);
+    return {
+      list_10k_ms: list10k,
+      list_100k_ms: list100k,
+      list_ratio: ratio(list100k, list10k),
+      seed_10k_ms: round(small.seedMs[k], 0),
+      seed_100k_ms: round(small.seedMs[k] + large.seedMs[k], 0),
+    };
+  };
   const dynamodb = {
     ...store("dynamodb"),
     items_read_10k: small.dynamodbItemsRead,
@@ -109,8 +121,7 @@ function apiSummary(steps: ApiStepResult[]) {
     write_10k_ms: round(small.localWriteMs, 1),
     write_100k_ms: round(large.localWriteMs, 1),
   };
-  const worse = dynamodb.list_100k_ms / dynamodb.list_10k_ms >= local.list_100k_ms / local.list_10k_ms;
-  const headline = worse ? dynamodb : local;
+  const headline = dynamodb.list_ratio >= local.list_ratio ? dynamodb : local;
   return {
     counts: [small.records, large.records],
     list_10k_ms: headline.list_10k_ms,
@@ -137,7 +148,7 @@ export function summarize(r: RunResults) {
       {
         kb: round(b.bytes / 1024, 1),
         total_kb: round(b.totalBytes / 1024, 1),
-        init_ms: round(initMedian(b), 1),
+        init_ms: round(median(b.initMs), 1),
       },
     ]),
   ) as Record<FunctionName, { kb: number; total_kb: number; init_ms: number }>;
@@ -170,22 +181,12 @@ export function judge(s: Summary): Target[] {
   const moto =
     "moto's Query reads and sorts every item of the table (moto/dynamodb/models/table.py), see empty-page latency; the adapter read the same items per page at both sizes";
   const c = s.compression;
+  const reads = Object.values(c.restore_reads);
   return [
     target("backup ratio (large)", s.backup.ratio, 1.1, "x"),
     target("restore ratio", s.restore.ratio, 1.1, "x"),
-    target(
-      `rss large / small (${s.backup.rss_store})`,
-      ratio(s.backup.rss_large_mb, s.backup.rss_small_mb),
-      1.2,
-      "x",
-    ),
-    target(
-      "list large / small (dynamodb)",
-      ratio(s.api.dynamodb.list_100k_ms, s.api.dynamodb.list_10k_ms),
-      2,
-      "x",
-      moto,
-    ),
+    target(`rss large / small (${s.backup.rss_store})`, s.backup.rss_growth, 1.2, "x"),
+    target("list large / small (dynamodb)", s.api.dynamodb.list_ratio, 2, "x", moto),
     // What DynamoDB itself bills and takes time for: the items one page's Query reads.
     target(
       "items read per page large / small (dynamodb)",
@@ -193,9 +194,10 @@ export function judge(s: Summary): Target[] {
       2,
       "x",
     ),
-    target("list large / small (local)", ratio(s.api.local.list_100k_ms, s.api.local.list_10k_ms), 2, "x"),
-    floorTarget(`${c.default_codec} vs mongodump --gzip >=`, c.default_vs_mongodump_gzip, 3, "x"),
-    floorTarget("codecs restore reads >=", Object.values(c.restore_reads).filter(Boolean).length, 3, "of 3"),
+    target("list large / small (local)", s.api.local.list_ratio, 2, "x"),
+    floorTarget(`${c.default_codec} vs mongodump --gzip`, c.default_vs_mongodump_gzip, 3, "x"),
+    // Every codec written must restore: the count read, held to the count written.
+    floorTarget("codecs restore reads", reads.filter(Boolean).length, reads.length, `of ${reads.length}`),
     target("api bundle (cold-start code)", s.bundles.api.kb / 1024, 1, "MiB"),
     target("api cold init", s.bundles.api.init_ms, 250, "ms"),
   ];

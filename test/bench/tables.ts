@@ -1,12 +1,14 @@
 // The readable tables of one run's summary: a table per section, then the targets with their verdicts.
-import { formatTable, formatTargets, ratio, type Target } from "./report.ts";
-import type { Summary } from "./summary.ts";
-import type { StoreKind } from "./world.ts";
+import { formatTable, formatTargets, type Target } from "./report.ts";
+import { type Summary, stores } from "./summary.ts";
 
-const stores: StoreKind[] = ["s3", "local"];
+/** One cell for a measurement at both sizes: "small / large". */
+const pair = (small: number, large: number) => `${small} / ${large}`;
 
 export function formatSummary(s: Summary, targets: Target[]): string {
   const b = s.backup;
+  const { dynamodb, local } = s.api;
+  const list = (v: typeof dynamodb | typeof local) => [v.list_10k_ms, v.list_100k_ms, v.list_ratio];
   const sizes = `${s.sizes.small_mib} MiB (${s.sizes.documents_small} docs) and ${s.sizes.large_mib} MiB (${s.sizes.documents_large} docs)`;
   const sections = [
     `mongo-backup-manager benchmark (${s.mode}: ${s.runs} alternating runs per variant, medians; data ${sizes}; API ${s.api.counts.join(" and ")} records)`,
@@ -53,18 +55,10 @@ export function formatSummary(s: Summary, targets: Target[]): string {
         s.compression.mongodump_gzip.ratio ?? Number.NaN,
         1,
       ],
-      [
-        "engine gzip",
-        s.compression.gzip.mb_s,
-        s.compression.gzip.ratio,
-        s.compression.gzip.vs_mongodump_gzip,
-      ],
-      [
-        "engine zstd",
-        s.compression.zstd.mb_s,
-        s.compression.zstd.ratio,
-        s.compression.zstd.vs_mongodump_gzip,
-      ],
+      ...(["gzip", "zstd"] as const).map((k) => {
+        const codec = s.compression[k];
+        return [`engine ${k}`, codec.mb_s, codec.ratio, codec.vs_mongodump_gzip];
+      }),
     ]),
     `default codec ${s.compression.default_codec}; restore read back: ${Object.entries(
       s.compression.restore_reads,
@@ -84,23 +78,19 @@ export function formatSummary(s: Summary, targets: Target[]): string {
       ],
       [
         "dynamodb (moto)",
-        s.api.dynamodb.list_10k_ms,
-        s.api.dynamodb.list_100k_ms,
-        ratio(s.api.dynamodb.list_100k_ms, s.api.dynamodb.list_10k_ms),
-        `${s.api.dynamodb.items_read_10k} / ${s.api.dynamodb.items_read_100k}`,
-        `${s.api.dynamodb.empty_page_10k_ms} / ${s.api.dynamodb.empty_page_100k_ms}`,
+        ...list(dynamodb),
+        pair(dynamodb.items_read_10k, dynamodb.items_read_100k),
+        pair(dynamodb.empty_page_10k_ms, dynamodb.empty_page_100k_ms),
         "",
         "",
       ],
       [
         "local",
-        s.api.local.list_10k_ms,
-        s.api.local.list_100k_ms,
-        ratio(s.api.local.list_100k_ms, s.api.local.list_10k_ms),
+        ...list(local),
         "",
         "",
-        `${s.api.local.after_foreign_write_10k_ms} / ${s.api.local.after_foreign_write_100k_ms}`,
-        `${s.api.local.write_10k_ms} / ${s.api.local.write_100k_ms}`,
+        pair(local.after_foreign_write_10k_ms, local.after_foreign_write_100k_ms),
+        pair(local.write_10k_ms, local.write_100k_ms),
       ],
     ]),
     formatTable([

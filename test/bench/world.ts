@@ -3,7 +3,7 @@
 // password, and the environment that makes `node task-image/src/main.ts` use the same adapters.
 // Engine settings are the production defaults (part size, progress interval): the benchmark
 // measures the product as it ships.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -19,7 +19,7 @@ import { newId } from "#core/ids.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { makeServer } from "#test/support/fixtures.ts";
 import { findTool } from "../../scripts/processes.ts";
-import { sampleTreeRss } from "./proc.ts";
+import { processTree, sampleTreeRss } from "./proc.ts";
 import type { BenchServers } from "./servers.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
@@ -112,8 +112,23 @@ export interface ProcessRun {
   ms: number;
   /** Peak summed RSS of the process and its children, in bytes. */
   peakRss: number;
-  /** The last few KiB of its stdout (unless redirected) and stderr. */
+  /** The last few KiB of its stdout and stderr. */
   output: string;
+}
+
+/** The children timedRun is waiting for: what a Ctrl-C or SIGTERM of the benchmark must stop too. */
+const running = new Set<ChildProcess>();
+
+/** SIGTERMs every running child and everything below it (the engine's mongodump, the shell's tool). */
+export function stopRunning(): void {
+  const pids = [...running].flatMap((c) => (c.pid === undefined ? [] : processTree(c.pid)));
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // it ended meanwhile
+    }
+  }
 }
 
 /**
@@ -123,27 +138,37 @@ export interface ProcessRun {
 export async function timedRun(
   command: string,
   args: string[],
-  options: { env?: Record<string, string>; stdoutTo?: number } = {},
+  options: { env?: Record<string, string> } = {},
 ): Promise<ProcessRun> {
   const start = performance.now();
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    stdio: ["ignore", options.stdoutTo ?? "pipe", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
   const sampler = child.pid === undefined ? undefined : sampleTreeRss(child.pid);
   let output = "";
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);
   };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done, fail) => {
-    child.once("error", fail);
-    child.once("close", (c, s) => done([c, s]));
-  });
-  const ms = performance.now() - start;
-  const peakRss = sampler?.stop() ?? 0;
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  let exit: [number | null, NodeJS.Signals | null];
+  let ms: number;
+  let peakRss = 0;
+  try {
+    exit = await new Promise((done, fail) => {
+      child.once("error", fail);
+      child.once("close", (c, s) => done([c, s]));
+    });
+    ms = performance.now() - start;
+  } finally {
+    // Also on a spawn error: the sampler's timer would otherwise keep the benchmark alive.
+    peakRss = sampler?.stop() ?? 0;
+    running.delete(child);
+  }
+  const [code, signal] = exit;
   if (code !== 0) {
     throw new Error(`${command} ${args.join(" ")} exited with ${signal ?? code}:\n${output}`);
   }

@@ -27,7 +27,7 @@ import { createLogger } from "#functions/logger.ts";
 import { awsWorld, type EngineWorld, localWorld } from "#test/support/engine-harness.ts";
 import { awsClientConfig } from "#test/support/env.ts";
 import { makeBackup, makeRestore, makeSchedule, makeSettings } from "#test/support/fixtures.ts";
-import { prng } from "#test/support/prng.ts";
+import { prng } from "../../scripts/prng.ts";
 
 const SEED = Number(process.env.RETENTION_SEED ?? 20_260_301);
 const MINUTE = 60_000;

@@ -1,4 +1,5 @@
-// mulberry32: a tiny deterministic PRNG, enough to draw reproducible test data and histories from a seed.
+// mulberry32: a tiny deterministic PRNG, the same on every machine: enough to draw reproducible
+// sample data (scripts/demo-data.ts) and test data and histories (test/) from a seed.
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
