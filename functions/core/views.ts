@@ -2,7 +2,8 @@
 // as in entities.ts: the route documents it (OpenAPI), the use case returns its type, and the
 // console (web/src/lib/types.ts) imports the same type.
 import { z } from "zod";
-import { JobStatus } from "./entities.ts";
+import { nextRuns } from "./cron.ts";
+import { JobStatus, Schedule } from "./entities.ts";
 
 export const DayFigures = z.object({
   /** UTC calendar day, `YYYY-MM-DD`. */
@@ -39,3 +40,21 @@ export const Stats = z.object({
   history: z.array(DayFigures),
 });
 export type Stats = z.infer<typeof Stats>;
+
+/** A schedule as the API answers it: with its next five run times (none while disabled). */
+export const ScheduleView = Schedule.extend({ next_runs: z.array(z.string()) });
+export type ScheduleView = z.infer<typeof ScheduleView>;
+
+export function withNextRuns(schedule: Schedule, from = new Date()): ScheduleView {
+  return {
+    ...schedule,
+    next_runs: schedule.enabled ? nextRuns(schedule.cron_expression, schedule.timezone, 5, from) : [],
+  };
+}
+
+/** One check of `GET /api/health`. */
+export const HealthCheck = z.object({ ok: z.boolean(), detail: z.string() });
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
+/** Extra checks a deployment adds (e.g. local mode: the mongo tools are found). */
+export type HealthProbe = () => Promise<HealthCheck>;

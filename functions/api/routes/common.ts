@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Id } from "#core/entities.ts";
 import type { DownloadLinker } from "#core/ports.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
-import type { HealthProbe } from "#core/use-cases/system.ts";
+import type { HealthProbe } from "#core/views.ts";
 import type { Logger } from "#functions/logger.ts";
 import type { ApiEnv, Authenticator } from "../auth.ts";
 

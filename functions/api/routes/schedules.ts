@@ -1,7 +1,5 @@
 // /api/schedules: cron schedules with their next five runs.
 import { createRoute } from "@hono/zod-openapi";
-import { z } from "zod";
-import { Schedule } from "#core/entities.ts";
 import { CreateScheduleInput, ScheduleListQuery, UpdateScheduleInput } from "#core/inputs.ts";
 import {
   createSchedule,
@@ -9,8 +7,8 @@ import {
   getSchedule,
   toggleSchedule,
   updateSchedule,
-  withNextRuns,
 } from "#core/use-cases/schedules.ts";
+import { ScheduleView, withNextRuns } from "#core/views.ts";
 import {
   type ApiDeps,
   Deleted,
@@ -23,7 +21,6 @@ import {
   router,
 } from "./common.ts";
 
-const ScheduleView = Schedule.extend({ next_runs: z.array(z.string()) });
 const tag = ["schedules"];
 
 export function scheduleRoutes(deps: ApiDeps) {

@@ -7,12 +7,13 @@
 // (actor "system", target_type "alert_channel") and health reports the channel as failing until a
 // later delivery on it succeeds. Announcing never throws: an alert must not break the job it reports.
 import type { AuditEntry } from "../entities.ts";
+import { ConflictError } from "../errors.ts";
 import { type DomainEvent, needsNotification, notificationText } from "../events.ts";
 import { newId, nowIso } from "../ids.ts";
 import { WebhookDeliveryError } from "../ports.ts";
-import type { CoreDeps } from "./deps.ts";
+import type { HealthCheck } from "../views.ts";
+import { type Actor, audited, type CoreDeps } from "./deps.ts";
 import { currentSettings } from "./settings.ts";
-import type { HealthCheck } from "./system.ts";
 
 type AlertDeps = Pick<CoreDeps, "store" | "alerts">;
 
@@ -136,4 +137,13 @@ export async function alertChannelChecks(deps: AlertDeps): Promise<Record<string
     }),
   );
   return checks;
+}
+
+/** Posts a test notification to the configured webhook; the outcome is recorded like any delivery. */
+export async function testWebhook(deps: CoreDeps, actor: Actor) {
+  const url = (await currentSettings(deps)).webhook_url;
+  if (!url) throw new ConflictError("no webhook_url is set: set one with PUT /api/settings first");
+  return await audited(deps, actor, { action: "settings.webhook_test", target_type: "settings" }, () =>
+    deliverTestWebhook(deps, url),
+  );
 }

@@ -6,6 +6,7 @@ import { newId, nowIso } from "../ids.ts";
 import type { TriggerBackupInput } from "../inputs.ts";
 import type { DownloadLink, DownloadLinker } from "../ports.ts";
 import { expiresAt } from "../retention.ts";
+import { fanOutScope } from "./databases.ts";
 import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
 import { getServer } from "./servers.ts";
@@ -23,33 +24,6 @@ export async function getBackup(deps: Pick<CoreDeps, "store">, id: string): Prom
   const backup = await deps.store.backups.get(id);
   if (!backup) throw new NotFoundError("backup", id);
   return backup;
-}
-
-/**
- * The databases a fan-out covers: `{}` every enabled database on every server, `server_id` that
- * server's enabled ones, `server_id + database` that one (asked for by name, so even if disabled).
- * Databases a sync found missing are left out of the wider scopes.
- */
-export async function fanOutScope(
-  deps: Pick<CoreDeps, "store">,
-  scope: { server_id?: string | null | undefined; database?: string | null | undefined },
-): Promise<ManagedDatabase[]> {
-  if (scope.server_id && scope.database) {
-    const page = await deps.store.databases.list(
-      { server_id: scope.server_id, name: scope.database },
-      { limit: 1 },
-    );
-    const [db] = page.items;
-    if (!db) {
-      throw new NotFoundError("database", `${scope.database} on server ${scope.server_id}`, {
-        hint: "run a sync first",
-      });
-    }
-    return [db];
-  }
-  const filter = scope.server_id ? { server_id: scope.server_id, enabled: true } : { enabled: true };
-  const databases = await listAll((f, p) => deps.store.databases.list(f, p), filter);
-  return databases.filter((d) => !d.vanished_at);
 }
 
 export interface NewBackup {

@@ -4,7 +4,8 @@
 import type { Backup } from "../entities.ts";
 import { ConflictError } from "../errors.ts";
 import { deterministicId, nowIso } from "../ids.ts";
-import { draftBackup, fanOutScope } from "./backups.ts";
+import { draftBackup } from "./backups.ts";
+import { fanOutScope } from "./databases.ts";
 import type { CoreDeps } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
 

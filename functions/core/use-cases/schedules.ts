@@ -1,24 +1,16 @@
 // Schedules: validated (5-field cron, IANA timezone, an existing scope), stored, and mirrored to
 // the scheduler port, which fires them (issue 4). Replies carry the next five run times.
 
-import { nextRuns, validateCron, validateTimeZone } from "../cron.ts";
+import { validateCron, validateTimeZone } from "../cron.ts";
 import type { Schedule } from "../entities.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { CreateScheduleInput, UpdateScheduleInput } from "../inputs.ts";
-import { fanOutScope } from "./backups.ts";
+import { type ScheduleView, withNextRuns } from "../views.ts";
+import { fanOutScope } from "./databases.ts";
 import { type Actor, audited, type CoreDeps, definedOnly } from "./deps.ts";
 import { getServer } from "./servers.ts";
 import { currentSettings } from "./settings.ts";
-
-export type ScheduleView = Schedule & { next_runs: string[] };
-
-export function withNextRuns(schedule: Schedule, from = new Date()): ScheduleView {
-  return {
-    ...schedule,
-    next_runs: schedule.enabled ? nextRuns(schedule.cron_expression, schedule.timezone, 5, from) : [],
-  };
-}
 
 export async function getSchedule(deps: Pick<CoreDeps, "store">, id: string): Promise<Schedule> {
   const schedule = await deps.store.schedules.get(id);

@@ -1,9 +1,7 @@
 // Settings: one document of defaults. Until first saved, the built-in defaults apply.
 import { defaultSettings, type Settings } from "../entities.ts";
-import { ConflictError } from "../errors.ts";
 import { nowIso } from "../ids.ts";
 import type { UpdateSettingsInput } from "../inputs.ts";
-import { deliverTestWebhook } from "./alerts.ts";
 import { type Actor, audited, type CoreDeps, definedOnly } from "./deps.ts";
 
 export async function currentSettings(deps: Pick<CoreDeps, "store">): Promise<Settings> {
@@ -42,14 +40,5 @@ export async function updateSettings(
       };
       return await deps.store.settings.put(next);
     },
-  );
-}
-
-/** Posts a test notification to the configured webhook; the outcome is recorded like any delivery. */
-export async function testWebhook(deps: CoreDeps, actor: Actor) {
-  const url = (await currentSettings(deps)).webhook_url;
-  if (!url) throw new ConflictError("no webhook_url is set: set one with PUT /api/settings first");
-  return await audited(deps, actor, { action: "settings.webhook_test", target_type: "settings" }, () =>
-    deliverTestWebhook(deps, url),
   );
 }

@@ -1,18 +1,16 @@
 // Health and dashboard statistics.
 import { type Backup, JobStatus } from "../entities.ts";
-import type { DayFigures, Stats, SuccessRate } from "../views.ts";
+import {
+  type DayFigures,
+  type HealthCheck,
+  type HealthProbe,
+  type Stats,
+  type SuccessRate,
+  withNextRuns,
+} from "../views.ts";
 import { alertChannelChecks } from "./alerts.ts";
 import type { CoreDeps } from "./deps.ts";
 import { listAll } from "./deps.ts";
-import { withNextRuns } from "./schedules.ts";
-
-export interface HealthCheck {
-  ok: boolean;
-  detail: string;
-}
-
-/** Extra checks a deployment adds (e.g. local mode: the mongo tools are found). */
-export type HealthProbe = () => Promise<HealthCheck>;
 
 export async function health(
   deps: Pick<CoreDeps, "store" | "scheduler" | "runner" | "alerts">,
