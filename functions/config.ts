@@ -1,18 +1,24 @@
-// Configuration from the environment, parsed once with zod, and the adapters it selects. Only names
+// Configuration from the environment, parsed once with zod: every variable the product reads is
+// here (composition.ts turns it into adapters). Only names
 // and ids travel in the environment: never a password (local mode's key is the one exception, and
 // it protects the secrets file rather than being a server credential).
-import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
-import { DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
-import { loadOnFirstCall, once } from "#adapters/load-on-first-call.ts";
-import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
-import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 
-import type { BlobStore, DownloadLinker, MetadataStore, SecretStore } from "#core/ports.ts";
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-const MiB = 1024 * 1024;
+/**
+ * The log level, read apart from the rest: loggers are made when a module loads, before a function
+ * parses its configuration. An unknown level is an error, as any other bad variable.
+ */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): (typeof logLevels)[number] {
+  const result = z
+    .enum(logLevels)
+    .default("info")
+    .safeParse(env.MBM_LOG_LEVEL || undefined);
+  if (!result.success)
+    throw new Error(`invalid configuration: MBM_LOG_LEVEL: one of ${logLevels.join(", ")}`);
+  return result.data;
+}
 
 const Common = z.object({
   MBM_MONGODUMP: z.string().min(1).default("mongodump"),
@@ -21,6 +27,11 @@ const Common = z.object({
   MBM_SERVER_SELECTION_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(30),
   /** How often a running job's progress (bytes so far) is written to its record. */
   MBM_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  MBM_LOG_LEVEL: z.enum(logLevels).default("info"),
+  /** The task's own runner reference when its launcher knows it (see task-image/src/main.ts). */
+  MBM_RUNNER_REF: z.string().min(1).optional(),
+  /** Set by ECS in each container: where the task reads its own ARN. */
+  ECS_CONTAINER_METADATA_URI_V4: z.url().optional(),
 });
 
 /** `a,b,c` (spaces allowed) as a list; absent or empty is an empty list. */
@@ -43,7 +54,7 @@ const AwsEnv = Common.extend({
   /** The size multipart parts grow to from 8 MiB. 128 MiB: 1.18 TiB per archive; see README. */
   MBM_S3_MAX_PART_SIZE_MIB: z.coerce.number().int().min(5).max(5120).default(128),
   AWS_ENDPOINT_URL: z.url().optional(),
-  // Alerts (functions/wiring.ts): without a bus, events go to the log.
+  // Alerts (composition.ts): without a bus, events go to the log.
   MBM_EVENT_BUS_NAME: z.string().min(1).optional(),
   MBM_ALERT_TOPIC_ARN: z.string().startsWith("arn:").optional(),
   // The ECS runner: all of cluster, task definition and subnets, or no runner (jobs stay queued).
@@ -71,14 +82,8 @@ const LocalEnv = Common.extend({
 
 export const EngineEnv = z.discriminatedUnion("MBM_ADAPTERS", [AwsEnv, LocalEnv]);
 export type EngineEnv = z.infer<typeof EngineEnv>;
-
-export interface Adapters {
-  store: MetadataStore;
-  secrets: SecretStore;
-  blobs: BlobStore;
-  /** Presigned links on AWS; local mode's server makes its own (it knows its address). */
-  downloads?: DownloadLinker;
-}
+export type AwsEnv = Extract<EngineEnv, { MBM_ADAPTERS: "aws" }>;
+export type LocalEnv = Extract<EngineEnv, { MBM_ADAPTERS: "local" }>;
 
 /** Parses the environment; the error names each bad variable (values are not echoed). */
 export function parseEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
@@ -88,63 +93,4 @@ export function parseEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
     throw new Error(`invalid configuration: ${problems.join("; ")}`);
   }
   return result.data;
-}
-
-export function buildAdapters(config: EngineEnv): Adapters {
-  if (config.MBM_ADAPTERS === "aws") {
-    // Every request reads the table; the rest load with their SDK clients on first use
-    // (load-on-first-call.ts), so a cold start that needs no archive or secret imports neither.
-    const s3 = once(async () => {
-      const { S3Client } = await import("@aws-sdk/client-s3");
-      // The SDK reads AWS_ENDPOINT_URL itself; an emulator on an IP address needs path-style S3.
-      return new S3Client({ forcePathStyle: Boolean(config.AWS_ENDPOINT_URL) });
-    });
-    const kms = config.MBM_KMS_KEY_ID;
-    return {
-      store: new DynamoDbMetadataStore({ client: new DynamoDBClient({}), tableName: config.MBM_TABLE_NAME }),
-      secrets: loadOnFirstCall<SecretStore>(
-        async () => {
-          const [{ SecretsManagerClient }, { SecretsManagerSecretStore }] = await Promise.all([
-            import("@aws-sdk/client-secrets-manager"),
-            import("#adapters/aws/secrets-manager-secret-store.ts"),
-          ]);
-          return new SecretsManagerSecretStore({
-            client: new SecretsManagerClient({}),
-            prefix: config.MBM_SECRET_PREFIX,
-            ...(kms ? { kmsKeyId: kms } : {}),
-          });
-        },
-        { put: true, get: true, delete: true },
-      ),
-      blobs: loadOnFirstCall<BlobStore>(
-        async () => {
-          const { S3BlobStore } = await import("#adapters/aws/s3-blob-store.ts");
-          return new S3BlobStore({
-            client: await s3(),
-            bucket: config.MBM_BUCKET,
-            maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
-            ...(kms ? { sse: { kmsKeyId: kms } } : {}),
-          });
-        },
-        { upload: true, download: true, head: true, delete: true },
-      ),
-      downloads: loadOnFirstCall<DownloadLinker>(
-        async () => {
-          const { S3PresignedDownloads } = await import("#adapters/aws/s3-presigned-downloads.ts");
-          return new S3PresignedDownloads({ client: await s3(), bucket: config.MBM_BUCKET });
-        },
-        { link: true },
-      ),
-    };
-  }
-  const dir = config.MBM_DATA_DIR;
-  return {
-    store: new FileMetadataStore({ dir: join(dir, "metadata") }),
-    secrets: new EncryptedFileSecretStore({
-      file: join(dir, "secrets.json.enc"),
-      keyFile: join(dir, "secret.key"),
-      ...(config.MBM_SECRET_KEY ? { key: config.MBM_SECRET_KEY } : {}),
-    }),
-    blobs: new FileBlobStore({ dir: join(dir, "blobs") }),
-  };
 }

@@ -2,6 +2,7 @@
 // field named like a credential is censored, so a careless log call cannot print a password.
 import { pino } from "pino";
 import { redactUris } from "#core/redact.ts";
+import { logLevel } from "./config.ts";
 
 export type Logger = pino.Logger;
 
@@ -44,7 +45,7 @@ export function createLogger(
   return pino(
     {
       name,
-      level: options.level ?? process.env.MBM_LOG_LEVEL ?? "info",
+      level: options.level ?? logLevel(),
       redact: { paths: credentialPaths, censor: "****" },
       // Errors are turned into plain, redacted objects by `scrub`; pino's own serializer would
       // then see a plain object and lose the type.

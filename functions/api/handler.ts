@@ -1,9 +1,9 @@
 // The API on Lambda behind API Gateway (HTTP API, JWT authorizer): the same app as local mode, with
-// the AWS adapters, the ECS runner and the EventBridge Scheduler (functions/wiring.ts). Built on the
+// the AWS adapters, the ECS runner and the EventBridge Scheduler (functions/composition.ts). Built on the
 // first invocation, not on import, so importing reads no environment.
 import { handle } from "hono/aws-lambda";
+import { awsDepsOnce } from "#functions/composition.ts";
 import { createLogger } from "#functions/logger.ts";
-import { awsDepsOnce } from "#functions/wiring.ts";
 import { createApp } from "./app.ts";
 import { lambdaJwtClaimsAuth } from "./auth.ts";
 

@@ -3,27 +3,15 @@
 // settings' webhook, signed download links, and the web console at `/`.
 import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
-import {
-  ChildProcessJobRunner,
-  type JobExit,
-  processAlive,
-} from "#adapters/local/child-process-job-runner.ts";
-import { CronTicker } from "#adapters/local/cron-ticker.ts";
 import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
-import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
-import type { JobStatus } from "#core/entities.ts";
 import { NotFoundError } from "#core/errors.ts";
-import type { JobRef, PageRequest } from "#core/ports.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
-import { dispatch } from "#core/use-cases/dispatch.ts";
-import { fanOutSchedule } from "#core/use-cases/fan-out.ts";
 import { housekeeping } from "#core/use-cases/housekeeping.ts";
-import { failAndAnnounce, startJob, taskEnded } from "#core/use-cases/jobs.ts";
+import { recoverJobs } from "#core/use-cases/job-recovery.ts";
 import { runRetention } from "#core/use-cases/retention.ts";
 import { toolVersion } from "#engine/mongo-tools.ts";
-import { buildAdapters, EngineEnv } from "#functions/config.ts";
+import { composeLocal, localTaskAlive } from "#functions/composition.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
-import { buildAlerts } from "#functions/wiring.ts";
 import { type App, createApp } from "./app.ts";
 import { bearerTokenAuth } from "./auth.ts";
 import { serveConsole } from "./console-assets.ts";
@@ -51,22 +39,6 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/**
- * What local mode does when a task process ends: if it died without recording its job's end, the job
- * is failed and announced (as the task-state function does on AWS); then the next queued backup may
- * start. Only the task the record names can fail it: two dispatches racing may start a second task
- * for one job, which finds it claimed and exits 2, and must not fail the job its twin is running.
- * `deps` is a getter because the runner that calls this is itself one of the deps.
- */
-export function onTaskExit(deps: () => CoreDeps, log: Logger): (job: JobRef, exit: JobExit) => void {
-  return (job, exit) => {
-    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    taskEnded(deps(), job, `the task ${how} before recording the job's end`, exit.runnerRef)
-      .then(() => dispatch(deps()))
-      .catch((err: unknown) => log.error({ err }, "handling a task's end failed"));
-  };
-}
-
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const host = options.host ?? "127.0.0.1";
   const url = `http://${host}:${options.port}`;
@@ -80,26 +52,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     MBM_LOG_LEVEL: process.env.MBM_LOG_LEVEL ?? "info",
     ...(options.secretKey ? { MBM_SECRET_KEY: options.secretKey } : {}),
   };
-  const config = EngineEnv.parse(taskEnv);
-  const adapters = buildAdapters(config);
-  const runner = new ChildProcessJobRunner({
-    env: taskEnv,
-    log: log.child({ component: "runner" }),
-    onExit: onTaskExit(() => deps, log),
-  });
-  // Schedules fire from an in-process ticker; fan-out is idempotent per (schedule, minute).
-  const ticker = new CronTicker({
-    fire: (scheduleId, minute) => fanOutSchedule(deps, scheduleId, minute),
-    log: log.child({ component: "scheduler" }),
-  });
-  const deps: CoreDeps = {
-    ...adapters,
-    inspector: new MongoDriverInspector({ timeoutMs: 5_000 }),
-    runner,
-    scheduler: ticker,
-    alerts: buildAlerts(config, log.child({ component: "events" })),
-  };
-  await reconcileJobs(deps, log);
+  // One composition (functions/composition.ts): the task environment makes the runner a child
+  // process per job and the scheduler an in-process cron ticker.
+  const { deps, runner, ticker } = composeLocal(taskEnv, { log });
+  const recovered = await recoverJobs(deps, localTaskAlive);
+  for (const job of recovered.failed) log.warn(job, "job left running by a stopped task: recorded failed");
+  for (const error of recovered.errors) log.error({ error }, "job recovery");
   ticker.start(await listAll((f, p) => deps.store.schedules.list(f, p), {}));
   const timers = startBackgroundWork(deps, log);
 
@@ -121,7 +79,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     if (!grant)
       return errorResponse(c, 403, "this download link is invalid or has expired: ask the API for a new one");
     try {
-      const { info, body } = await adapters.blobs.download(grant.blobKey);
+      const { info, body } = await deps.blobs.download(grant.blobKey);
       return new Response(Readable.toWeb(body) as ReadableStream, {
         headers: {
           "content-type": "application/octet-stream",
@@ -154,50 +112,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     return closing;
   };
   return { url, app, deps, close };
-}
-
-/**
- * On start: a job left `running` by a local task that no longer exists (the server was killed, or
- * a task was) is recorded failed. A queued job handed to a task that died before claiming it is
- * handed over again. A task still alive (tasks outlive a killed server: they run in their own
- * process group) is left to finish and record itself. Then queued restores start and the
- * dispatcher starts queued backups within its limits.
- */
-async function reconcileJobs(deps: CoreDeps, log: Logger): Promise<void> {
-  const backups = (f: { status: JobStatus }, p: PageRequest) => deps.store.backups.list(f, p);
-  const restores = (f: { status: JobStatus }, p: PageRequest) => deps.store.restores.list(f, p);
-  const taskAlive = (ref: string | null) => {
-    const pid = Number(/^local:(\d+)$/.exec(ref ?? "")?.[1]);
-    return Boolean(pid) && processAlive(pid);
-  };
-  for (const [kind, list] of [
-    ["backup", backups],
-    ["restore", restores],
-  ] as const) {
-    type Job = { id: string; runner_ref: string | null };
-    const jobs = kind === "backup" ? deps.store.backups : deps.store.restores;
-    for (const job of await listAll<Job, { status: JobStatus }>(list, { status: "running" })) {
-      if (taskAlive(job.runner_ref)) continue;
-      // If it finished meanwhile, that outcome stands (false).
-      const failed = await failAndAnnounce(
-        deps,
-        { kind, id: job.id },
-        "local mode stopped before the job finished",
-      ).catch((err: unknown) => {
-        log.error({ err, kind, id: job.id }, "could not record a job left running by a stopped task");
-        return false;
-      });
-      if (failed) log.warn({ kind, id: job.id }, "job left running by a stopped task: recorded failed");
-    }
-    const queued = await listAll<Job, { status: JobStatus }>(list, { status: "queued" });
-    for (const job of queued.reverse()) {
-      if (taskAlive(job.runner_ref)) continue;
-      if (job.runner_ref) await jobs.update(job.id, { runner_ref: null });
-      // Restores are not rationed: someone is waiting for each one.
-      if (kind === "restore") await startJob(deps, { kind, id: job.id });
-    }
-  }
-  await dispatch(deps);
 }
 
 const MINUTE = 60_000;

@@ -40,3 +40,9 @@ export class ValidationError extends DomainError {
     this.reason = message;
   }
 }
+
+/** The message of anything thrown, cut to `max` characters: for records, audit entries and health. */
+export function errorMessage(error: unknown, max = 500): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > max ? text.slice(0, max) : text;
+}

@@ -25,6 +25,13 @@ export function isTerminal(status: JobStatus): boolean {
   return status === "completed" || status === "failed" || status === "cancelled";
 }
 
+/** The statuses of a job that is waiting for or held by a task: the complement of the terminal ones. */
+export const activeStatuses = ["queued", "running"] as const satisfies readonly JobStatus[];
+
+export function isActive(status: JobStatus): status is (typeof activeStatuses)[number] {
+  return !isTerminal(status);
+}
+
 export function assertTransition(entity: string, id: string, from: JobStatus, to: JobStatus): void {
   if (!canTransition(from, to)) {
     throw new ConflictError(`${entity} ${id} is ${from}; it cannot become ${to}`);

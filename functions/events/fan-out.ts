@@ -3,8 +3,8 @@
 import { z } from "zod";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { fanOutSchedule } from "#core/use-cases/fan-out.ts";
+import { awsDepsOnce } from "#functions/composition.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
-import { awsDepsOnce } from "#functions/wiring.ts";
 
 const FanOutEvent = z.object({
   schedule_id: z.string().min(1).max(64),

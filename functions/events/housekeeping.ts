@@ -1,8 +1,8 @@
 // Lambda, every 5 minutes: reap silent jobs, announce stale schedules, dispatch (use-cases/housekeeping.ts).
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { type HousekeepingResult, housekeeping } from "#core/use-cases/housekeeping.ts";
+import { awsDepsOnce } from "#functions/composition.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
-import { awsDepsOnce } from "#functions/wiring.ts";
 
 export function housekeepingHandler(deps: () => CoreDeps, log: Logger) {
   return async (): Promise<HousekeepingResult> => {

@@ -1,8 +1,8 @@
 // Lambda, daily: delete what retention allows (use-cases/retention.ts), blob first, then record.
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { runRetention } from "#core/use-cases/retention.ts";
+import { awsDepsOnce } from "#functions/composition.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
-import { awsDepsOnce } from "#functions/wiring.ts";
 
 export function retentionHandler(deps: () => Pick<CoreDeps, "store" | "blobs">, log: Logger) {
   return async () => {

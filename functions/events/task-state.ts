@@ -3,12 +3,13 @@
 // without recording an outcome (out of memory, image pull failure, host stopped, killed): the job is
 // failed with ECS's reason and exit code, and announced. Then the next queued backups may start.
 import { z } from "zod";
+import { parseTaskCommand } from "#core/job-refs.ts";
 import type { JobRef } from "#core/ports.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { dispatch } from "#core/use-cases/dispatch.ts";
 import { taskEnded } from "#core/use-cases/jobs.ts";
+import { awsDepsOnce } from "#functions/composition.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
-import { awsDepsOnce } from "#functions/wiring.ts";
 
 /** The fields we read; ECS sends many more (passed through, ignored). */
 const EcsTaskStateChange = z.object({
@@ -44,10 +45,8 @@ type EcsTaskStateChange = z.infer<typeof EcsTaskStateChange>;
 /** The job a task ran: the runner starts each with the command `backup|restore <id>`. */
 function jobOfTask(detail: EcsTaskStateChange["detail"]): { job: JobRef; container: string } | undefined {
   for (const o of detail.overrides?.containerOverrides ?? []) {
-    const [kind, id, ...rest] = o.command ?? [];
-    if ((kind === "backup" || kind === "restore") && id && rest.length === 0) {
-      return { job: { kind, id }, container: o.name };
-    }
+    const job = parseTaskCommand(o.command ?? []);
+    if (job) return { job, container: o.name };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 // What the backup and restore programs share: their dependencies and how a failure is recorded.
 
 import type { JobStatus } from "#core/entities.ts";
-import { ConflictError } from "#core/errors.ts";
+import { ConflictError, errorMessage } from "#core/errors.ts";
 import type { DomainEvent } from "#core/events.ts";
 import type { BlobStore, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
@@ -102,7 +102,7 @@ export function failureReason(
   }
   const message = error instanceof Error ? error.message : String(error);
   const text = error instanceof JobFailedError ? message : `unexpected error: ${message}`;
-  return redact(text, secrets).slice(0, 2000);
+  return errorMessage(redact(text, secrets), 2000);
 }
 
 export function elapsedMs(startedAt: number): number {

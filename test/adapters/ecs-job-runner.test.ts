@@ -25,8 +25,12 @@ import {
 } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EcsJobRunner, type EcsJobRunnerOptions, taskArnFromMetadata } from "#adapters/aws/ecs-job-runner.ts";
+import { ownRunnerRef } from "#engine/own-runner-ref.ts";
+import { createLogger } from "#functions/logger.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import { createEcsCluster, defaultNetwork, ec2, xmlValues } from "#test/support/moto-ecs.ts";
+
+const quiet = createLogger("test", { level: "silent" });
 
 const cluster = uniqueName("mbm-jobs");
 const family = uniqueName("mbm-task");
@@ -277,20 +281,29 @@ describe("taskArnFromMetadata", () => {
 
   it("reads TaskARN from the task metadata endpoint", async () => {
     answer = { status: 200, body: taskMetadata };
-    await expect(taskArnFromMetadata({ ECS_CONTAINER_METADATA_URI_V4: base })).resolves.toBe(arn);
+    await expect(taskArnFromMetadata(base)).resolves.toBe(arn);
     expect(paths.at(-1)).toMatch(/^\/v4\/[^/]+\/task$/);
   });
 
-  it("is undefined off ECS, without fetching anything", async () => {
+  it("off ECS the task names its own process, without fetching anything", async () => {
     const fetchNothing = (() => Promise.reject(new Error("fetched"))) as typeof fetch;
-    await expect(taskArnFromMetadata({}, fetchNothing)).resolves.toBeUndefined();
+    await expect(ownRunnerRef({}, quiet, { pid: 4321, fetch: fetchNothing })).resolves.toBe("local:4321");
+    await expect(ownRunnerRef({ MBM_RUNNER_REF: "local:7" }, quiet, { fetch: fetchNothing })).resolves.toBe(
+      "local:7",
+    );
+  });
+
+  it("on ECS the task names its ARN, or nothing when the endpoint fails", async () => {
+    answer = { status: 200, body: taskMetadata };
+    await expect(ownRunnerRef({ ECS_CONTAINER_METADATA_URI_V4: base }, quiet)).resolves.toBe(arn);
+    answer = { status: 500, body: { error: "internal" } };
+    await expect(ownRunnerRef({ ECS_CONTAINER_METADATA_URI_V4: base }, quiet)).resolves.toBeUndefined();
   });
 
   it("rejects when the endpoint fails or has no task ARN", async () => {
-    const env = { ECS_CONTAINER_METADATA_URI_V4: base };
     answer = { status: 500, body: { error: "internal" } };
-    await expect(taskArnFromMetadata(env)).rejects.toThrow(/HTTP 500/);
+    await expect(taskArnFromMetadata(base)).rejects.toThrow(/HTTP 500/);
     answer = { status: 200, body: { ...taskMetadata, TaskARN: undefined } };
-    await expect(taskArnFromMetadata(env)).rejects.toThrow(/no valid TaskARN/);
+    await expect(taskArnFromMetadata(base)).rejects.toThrow(/no valid TaskARN/);
   });
 });

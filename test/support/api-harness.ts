@@ -7,17 +7,15 @@ import { randomBytes } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { expect } from "vitest";
 import { S3PresignedDownloads } from "#adapters/aws/s3-presigned-downloads.ts";
-import { HttpWebhookSender } from "#adapters/http-webhook.ts";
-import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
+import type { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
 import { SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
-import { LogEventBus } from "#adapters/log/log-event-bus.ts";
-import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { listAll } from "#core/use-cases/deps.ts";
 import { type App, createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
-import { onTaskExit } from "#functions/api/server.ts";
+import { childProcessRunner } from "#functions/composition.ts";
 import { createLogger } from "#functions/logger.ts";
+import { coreDepsOf, quietAlerts } from "./core-deps.ts";
 import { awsWorld, type EngineWorld, localWorld } from "./engine-harness.ts";
 import { awsClientConfig, mongoInfo } from "./env.ts";
 
@@ -61,27 +59,14 @@ export async function apiWorld(
   knownPasswords.add(mongoInfo().password);
   const quiet = createLogger("api-test", { level: "silent" });
   // As in local mode: when a task ends, the dispatcher may start the next queued backup.
-  const runner = options.runJobs
-    ? new ChildProcessJobRunner({
-        env: world.env,
-        log: quiet,
-        // As local mode does: a task that died without recording its job's end fails it.
-        onExit: onTaskExit(() => deps, quiet),
-      })
-    : null;
-  const deps: CoreDeps = {
-    store: world.store,
-    secrets: world.secrets,
-    blobs: world.blobs,
-    inspector: new MongoDriverInspector({ timeoutMs: 3_000 }),
-    runner,
-    scheduler: null,
-    alerts: {
-      bus: new LogEventBus(quiet),
-      notifiers: [],
-      webhook: new HttpWebhookSender({ minTimeoutMs: 20 }),
-    },
-  };
+  // As local mode does: each job is a task process, and one that died without recording its
+  // job's end fails it (whichever store the world has).
+  const runner = options.runJobs ? childProcessRunner(world.env, () => deps, quiet) : null;
+  const deps: CoreDeps = coreDepsOf(
+    world,
+    { runner, alerts: quietAlerts({ webhook: true }) },
+    { inspectorTimeoutMs: 3_000 },
+  );
   const tokens = {
     operator: `op-${randomBytes(16).toString("hex")}`,
     viewer: `ro-${randomBytes(16).toString("hex")}`,

@@ -86,7 +86,7 @@ import type {
   ServerFilter,
   SettingsStore,
 } from "#core/ports.ts";
-import { assertTransition, statusesAllowedBefore } from "#core/state-machine.ts";
+import { activeStatuses, assertTransition, statusesAllowedBefore } from "#core/state-machine.ts";
 import {
   applyPatch,
   checkLimit,
@@ -167,7 +167,7 @@ interface CollectionSpec<T> {
   requires?: Readonly<Record<string, string>>;
 }
 
-const transient = (f: Record<string, FilterValue>) => f.status === "queued" || f.status === "running";
+const transient = (f: Record<string, FilterValue>) => activeStatuses.some((s) => s === f.status);
 
 const serverSpec: CollectionSpec<Server> = {
   entity: "server",

@@ -9,6 +9,7 @@ import {
   type RunTaskCommandOutput,
   StopTaskCommand,
 } from "@aws-sdk/client-ecs";
+import { isTaskArn, taskCommand } from "#core/job-refs.ts";
 import type { JobRef, JobRunner } from "#core/ports.ts";
 
 export interface EcsJobRunnerOptions {
@@ -31,7 +32,6 @@ export interface EcsJobRunnerOptions {
 
 /** Ids go into argv, tags (value ≤ 256) and the client token (≤ 64 ASCII 33-126 with the kind). */
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,55}$/;
-const TASK_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/\S+$/;
 /** StopTask's `reason` limit. */
 const REASON_MAX = 255;
 
@@ -67,7 +67,7 @@ export class EcsJobRunner implements JobRunner {
               assignPublicIp: o.assignPublicIp ? "ENABLED" : "DISABLED",
             },
           },
-          overrides: { containerOverrides: [{ name: o.containerName, command: [job.kind, job.id] }] },
+          overrides: { containerOverrides: [{ name: o.containerName, command: taskCommand(job) }] },
           startedBy: `mbm-${job.kind}`,
           tags: Object.entries({ ...o.tags, job_kind: job.kind, job_id: job.id }).map(([key, value]) => ({
             key,
@@ -102,7 +102,7 @@ export class EcsJobRunner implements JobRunner {
   /** SIGTERM to the task's containers, then SIGKILL after the task definition's stopTimeout. */
   async stop(runnerRef: string, reason: string): Promise<void> {
     // Not a task ARN (e.g. a `local:` ref): no ECS task to stop.
-    if (!TASK_ARN.test(runnerRef)) return;
+    if (!isTaskArn(runnerRef)) return;
     try {
       await this.#o.client.send(
         new StopTaskCommand({
@@ -136,19 +136,17 @@ export class EcsJobRunner implements JobRunner {
  * The ARN of the ECS task this process runs in, for the task to record as its `runner_ref` (a
  * Fargate container cannot get it otherwise: RunTask returns it only after the command is fixed).
  * Read from the task metadata endpoint v4 (Fargate platform 1.4+, no credentials needed).
- * Undefined when not on ECS (no ECS_CONTAINER_METADATA_URI_V4); rejects if the endpoint fails.
+ * `base` is ECS_CONTAINER_METADATA_URI_V4 (config.ts); rejects if the endpoint fails.
  */
 export async function taskArnFromMetadata(
-  env: NodeJS.ProcessEnv = process.env,
+  base: string,
   fetchFn: typeof fetch = fetch,
   timeoutMs = 5000,
-): Promise<string | undefined> {
-  const base = env.ECS_CONTAINER_METADATA_URI_V4;
-  if (!base) return undefined;
+): Promise<string> {
   const res = await fetchFn(`${base.replace(/\/+$/, "")}/task`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`ECS task metadata endpoint answered HTTP ${res.status}`);
   const body = (await res.json()) as { TaskARN?: unknown };
-  if (typeof body?.TaskARN !== "string" || !TASK_ARN.test(body.TaskARN)) {
+  if (typeof body?.TaskARN !== "string" || !isTaskArn(body.TaskARN)) {
     throw new Error("ECS task metadata has no valid TaskARN");
   }
   return body.TaskARN;

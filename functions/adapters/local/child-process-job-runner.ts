@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { localRunnerRef, taskCommand } from "#core/job-refs.ts";
 import type { JobRef, JobRunner } from "#core/ports.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
 
@@ -60,7 +61,7 @@ export class ChildProcessJobRunner implements JobRunner {
     // `local:${process.pid}`, which is the child's pid (node is spawned directly, no shell): our ref.
     const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", ...this.#options.env };
     delete env.MBM_RUNNER_REF;
-    const child = spawn(this.#options.nodePath ?? process.execPath, [entryPoint, job.kind, job.id], {
+    const child = spawn(this.#options.nodePath ?? process.execPath, [entryPoint, ...taskCommand(job)], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
@@ -69,7 +70,7 @@ export class ChildProcessJobRunner implements JobRunner {
       const [error] = (await once(child, "error")) as [Error];
       throw new Error(`could not start the ${job.kind} task: ${error.message}`, { cause: error });
     }
-    const runnerRef = `local:${child.pid}`;
+    const runnerRef = localRunnerRef(child.pid);
     const log = this.#log.child({ job, runner_ref: runnerRef });
     child.on("error", (err) => log.error({ err }, "task process error"));
     // The task's stdout is its own JSON log lines: forwarded under this job at the task's level

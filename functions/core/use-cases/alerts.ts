@@ -7,7 +7,7 @@
 // (actor "system", target_type "alert_channel") and health reports the channel as failing until a
 // later delivery on it succeeds. Announcing never throws: an alert must not break the job it reports.
 import type { AuditEntry } from "../entities.ts";
-import { ConflictError } from "../errors.ts";
+import { ConflictError, errorMessage } from "../errors.ts";
 import { type DomainEvent, needsNotification, notificationText } from "../events.ts";
 import { newId, nowIso } from "../ids.ts";
 import { WebhookDeliveryError } from "../ports.ts";
@@ -82,7 +82,7 @@ async function deliver(
     }
   } catch (error) {
     attempts = error instanceof WebhookDeliveryError ? error.attempts : 1;
-    const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    const message = errorMessage(error);
     await record(deps, channel, "failure", { event: eventType, attempts, error: message });
     return { delivered: false, attempts, error: message };
   }

@@ -1,13 +1,14 @@
 // Backups: fan-out trigger, annotate, cancel, delete and download. A backup is created queued and
 // handed to the job runner; the engine (task-image) moves it on from there.
 import type { Backup, Compression, ManagedDatabase } from "../entities.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { ConflictError, errorMessage, NotFoundError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { TriggerBackupInput } from "../inputs.ts";
 import type { DownloadLink, DownloadLinker } from "../ports.ts";
 import { expiresAt } from "../retention.ts";
+import { activeStatuses, isActive } from "../state-machine.ts";
 import { fanOutScope } from "./databases.ts";
-import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
+import { type Actor, audited, type CoreDeps } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
 import { getServer } from "./servers.ts";
 import { currentSettings } from "./settings.ts";
@@ -119,7 +120,7 @@ export async function triggerBackups(
       // They stay queued for the next dispatch (a task's end, housekeeping every 5 minutes, local
       // mode's restart); the audit entry says why they did not start at once.
       await dispatch(deps).catch((error: unknown) => {
-        details.start_error = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+        details.start_error = errorMessage(error);
       });
       const latest = (b: Backup) =>
         deps.store.backups.get(b.id).then(
@@ -148,7 +149,7 @@ export async function annotateBackup(
 
 /** A restore reading this backup right now, if any (one indexed query per status). */
 export async function activeRestoreOf(deps: Pick<CoreDeps, "store">, backupId: string) {
-  for (const status of ["queued", "running"] as const) {
+  for (const status of activeStatuses) {
     const page = await deps.store.restores.list({ backup_id: backupId, status }, { limit: 1 });
     if (page.items[0]) return page.items[0];
   }
@@ -159,7 +160,7 @@ export async function activeRestoreOf(deps: Pick<CoreDeps, "store">, backupId: s
 export async function deleteBackup(deps: CoreDeps, actor: Actor, id: string): Promise<void> {
   const backup = await getBackup(deps, id);
   await audited(deps, actor, { action: "backup.delete", target_type: "backup", target_id: id }, async () => {
-    if (backup.status === "queued" || backup.status === "running") {
+    if (isActive(backup.status)) {
       throw new ConflictError(`backup ${id} is ${backup.status}: cancel it before deleting it`);
     }
     const restore = await activeRestoreOf(deps, id);

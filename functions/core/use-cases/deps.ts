@@ -1,7 +1,7 @@
 // What the use cases need from the world, and who is asking. Built by a handler from the adapters
 // that configuration selects (functions/config.ts); the use cases never construct an adapter.
 import type { AuditEntry } from "../entities.ts";
-import { DomainError, ForbiddenError } from "../errors.ts";
+import { DomainError, errorMessage, ForbiddenError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type {
   BlobStore,
@@ -86,9 +86,8 @@ export async function audited<T>(
     result = await run();
   } catch (error) {
     if (!(error instanceof DomainError)) {
-      const reason = error instanceof Error ? error.message : String(error);
       await deps.store.audit.create(
-        entry("failure", change.target_id ?? null, { error: reason.slice(0, 500) }),
+        entry("failure", change.target_id ?? null, { error: errorMessage(error) }),
       );
     }
     throw error;

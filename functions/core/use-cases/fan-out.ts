@@ -2,7 +2,7 @@
 // each backup's id is derived from (schedule, database, scheduled time), so the same firing delivered
 // twice (EventBridge retries, a ticker restarting) finds its backups already there and adds none.
 import type { Backup } from "../entities.ts";
-import { ConflictError } from "../errors.ts";
+import { ConflictError, errorMessage } from "../errors.ts";
 import { deterministicId, nowIso } from "../ids.ts";
 import { draftBackup } from "./backups.ts";
 import { fanOutScope } from "./databases.ts";
@@ -62,7 +62,7 @@ export async function fanOutSchedule(
       }
     }
   } catch (e) {
-    error = e instanceof Error ? e.message.slice(0, 500) : String(e);
+    error = errorMessage(e);
     throw e;
   } finally {
     await deps.store.schedules

@@ -3,6 +3,7 @@
 // also catches a dispatch lost with a crashed function. Each part runs even if another fails.
 import { previousRuns } from "../cron.ts";
 import type { Schedule } from "../entities.ts";
+import { errorMessage } from "../errors.ts";
 import { scheduleStaleEvent } from "../events.ts";
 import type { JobRef } from "../ports.ts";
 import { announce } from "./alerts.ts";
@@ -76,7 +77,7 @@ export async function housekeeping(deps: CoreDeps, now = new Date()): Promise<Ho
     try {
       await run();
     } catch (error) {
-      result.errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500));
+      result.errors.push(errorMessage(`${what}: ${errorMessage(error)}`));
     }
   };
   await attempt("reaper", async () => {

@@ -1,7 +1,7 @@
 // A job's life outside the task: handing it to a runner, and ending it when its task cannot (the
 // task could not start, died, or went silent). Whoever moves a job to its end announces it.
 import type { Backup, Restore } from "../entities.ts";
-import { ConflictError } from "../errors.ts";
+import { ConflictError, errorMessage } from "../errors.ts";
 import { backupEvent, restoreEvent } from "../events.ts";
 import { nowIso } from "../ids.ts";
 import type { JobRef, MetadataStore } from "../ports.ts";
@@ -15,7 +15,7 @@ type Job = Backup | Restore;
 
 /** Records a queued or running job as failed. ConflictError if it already ended. */
 async function failJob(store: MetadataStore, job: JobRef, reason: string): Promise<Job> {
-  const patch = { finished_at: nowIso(), error: reason.slice(0, 2000) };
+  const patch = { finished_at: nowIso(), error: errorMessage(reason, 2000) };
   return job.kind === "backup"
     ? await store.backups.transition(job.id, "failed", patch)
     : await store.restores.transition(job.id, "failed", patch);

@@ -3,8 +3,10 @@
 // again right before it goes, its archive is deleted before its record, and a backup that cannot go
 // now is skipped and left for the next day's run. `now` is an input throughout, so tests simulate time.
 import type { Backup, Schedule } from "../entities.ts";
+import { errorMessage } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import { planRetention, type RetentionInput } from "../retention.ts";
+import { activeStatuses } from "../state-machine.ts";
 import { SYSTEM_ACTOR } from "./alerts.ts";
 import { activeRestoreOf } from "./backups.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
@@ -12,8 +14,6 @@ import { currentSettings } from "./settings.ts";
 
 /** The preview lists at most this many of the backups it would delete (the counts cover them all). */
 export const PREVIEW_MAX_ITEMS = 1000;
-
-const ACTIVE_STATUSES = ["queued", "running"] as const;
 
 /** Everything the plan needs, read from the store: all backups, active restores and keep_last. */
 async function retentionInput(deps: Pick<CoreDeps, "store">, now: Date): Promise<RetentionInput> {
@@ -53,7 +53,7 @@ function covers(schedule: Schedule, serverId: string, database: string): boolean
 
 async function activeRestoreReads(deps: Pick<CoreDeps, "store">): Promise<Set<string>> {
   const lists = await Promise.all(
-    ACTIVE_STATUSES.map((status) => listAll((f, p) => deps.store.restores.list(f, p), { status })),
+    activeStatuses.map((status) => listAll((f, p) => deps.store.restores.list(f, p), { status })),
   );
   return new Set(lists.flat().map((r) => r.backup_id));
 }
@@ -213,5 +213,5 @@ async function expire(
 }
 
 function messageOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  return errorMessage(error);
 }

@@ -1,5 +1,6 @@
 // Health and dashboard statistics.
 import { type Backup, JobStatus } from "../entities.ts";
+import { errorMessage } from "../errors.ts";
 import {
   type DayFigures,
   type HealthCheck,
@@ -23,7 +24,7 @@ export async function health(
     } catch (error) {
       checks[name] = {
         ok: false,
-        detail: error instanceof Error ? error.message.slice(0, 300) : String(error),
+        detail: errorMessage(error, 300),
       };
     }
   };
@@ -40,7 +41,7 @@ export async function health(
       } catch (error) {
         checks.alerts = {
           ok: false,
-          detail: error instanceof Error ? error.message.slice(0, 300) : String(error),
+          detail: errorMessage(error, 300),
         };
       }
     })(),
