@@ -1,6 +1,6 @@
 // Scheduler port on EventBridge Scheduler: one schedule per backup schedule, named `${prefix}${id}` in
 // one schedule group, that invokes the fan-out function with `{"schedule_id": id}` at the times of the
-// schedule's cron (converted by core/scheduler-cron.ts) in its time zone.
+// schedule's cron (converted by adapters/aws/scheduler-cron.ts) in its time zone.
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -14,7 +14,7 @@ import {
 import type { Schedule } from "#core/entities.ts";
 import { ValidationError } from "#core/errors.ts";
 import type { Scheduler } from "#core/ports.ts";
-import { schedulerTimezone, toSchedulerCron } from "#core/scheduler-cron.ts";
+import { schedulerTimezone, toSchedulerCron } from "./scheduler-cron.ts";
 
 /** Scheduler's rule for schedule (and group) names. */
 const NAME = /^[0-9a-zA-Z_.-]{1,64}$/;

@@ -142,7 +142,7 @@ export async function alertChannelChecks(deps: AlertDeps): Promise<Record<string
 /** Posts a test notification to the configured webhook; the outcome is recorded like any delivery. */
 export async function testWebhook(deps: CoreDeps, actor: Actor) {
   const url = (await currentSettings(deps)).webhook_url;
-  if (!url) throw new ConflictError("no webhook_url is set: set one with PUT /api/settings first");
+  if (!url) throw new ConflictError("no webhook_url is set: set one in the settings first");
   return await audited(deps, actor, { action: "settings.webhook_test", target_type: "settings" }, () =>
     deliverTestWebhook(deps, url),
   );

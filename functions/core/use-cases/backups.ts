@@ -76,8 +76,8 @@ export async function triggerBackups(
   if (databases.length === 0) {
     throw new ConflictError(
       input.server_id
-        ? `server ${input.server_id} has no enabled databases: run POST /api/databases/sync or enable one`
-        : "no enabled databases on any server: add a server and run POST /api/databases/sync",
+        ? `server ${input.server_id} has no enabled databases: sync its databases, or enable one`
+        : "no enabled databases on any server: add a server and sync its databases",
     );
   }
   const settings = await currentSettings(deps);

@@ -12,8 +12,8 @@
 // 7 would wrap (`5-7` is Fri-Sun); the field is therefore rebuilt from its set of days, and a step
 // (`*/2`) becomes an explicit list (`1,3,5,7`), as AWS documents no `/` for day-of-week. Elsewhere `*/n`
 // becomes `min/n`, and a stepped range `a/n` when it runs to the field's end, else its list of values.
-import { validateCron, validateTimeZone } from "./cron.ts";
-import { ValidationError } from "./errors.ts";
+import { validateCron, validateTimeZone } from "#core/cron.ts";
+import { ValidationError } from "#core/errors.ts";
 
 /** EventBridge Scheduler's limits on ScheduleExpression and ScheduleExpressionTimezone. */
 export const SCHEDULER_EXPRESSION_MAX = 256;
