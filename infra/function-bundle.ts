@@ -1,6 +1,6 @@
 // Bundles one Lambda function with esbuild, split into chunks: what a route imports on demand (the
-// MongoDB driver and the AWS adapters, through loadOnFirstCall in functions/wiring.ts and
-// functions/config.ts) becomes a chunk of its own, read only when first used, so a cold start loads
+// MongoDB driver and the AWS adapters, through loadOnFirstCall in
+// functions/composition.ts) becomes a chunk of its own, read only when first used, so a cold start loads
 // and evaluates only the entry. CDK's NodejsFunction cannot do this (it bundles to one --outfile),
 // so the stack deploys these folders as plain assets, and the benchmark (test/bench/bundles.ts)
 // measures the very same output.

@@ -34,9 +34,10 @@ function keptSecret(file: string, make: () => string): string {
   return value;
 }
 
-/** MBM_MONGODUMP / MBM_MONGORESTORE override where the tool is found. */
-function tool(name: "mongodump" | "mongorestore"): string {
-  return process.env[`MBM_${name.toUpperCase()}`] || findTool(name);
+/** MBM_MONGODUMP / MBM_MONGORESTORE override where the tool is found (named in full, for grep). */
+const toolOverrides = { mongodump: "MBM_MONGODUMP", mongorestore: "MBM_MONGORESTORE" } as const;
+function tool(name: keyof typeof toolOverrides): string {
+  return process.env[toolOverrides[name]] || findTool(name);
 }
 
 async function startDemo(dataDir: string): Promise<RunningMongo> {

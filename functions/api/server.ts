@@ -11,6 +11,7 @@ import { recoverJobs } from "#core/use-cases/job-recovery.ts";
 import { runRetention } from "#core/use-cases/retention.ts";
 import { toolVersion } from "#engine/mongo-tools.ts";
 import { composeLocal, localTaskAlive } from "#functions/composition.ts";
+import { logLevel } from "#functions/config.ts";
 import { createLogger, type Logger } from "#functions/logger.ts";
 import { type App, createApp } from "./app.ts";
 import { bearerTokenAuth } from "./auth.ts";
@@ -49,7 +50,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     MBM_MONGODUMP: options.tools.mongodump,
     MBM_MONGORESTORE: options.tools.mongorestore,
     MBM_SERVER_SELECTION_TIMEOUT_S: String(options.serverSelectionTimeoutSeconds ?? 30),
-    MBM_LOG_LEVEL: process.env.MBM_LOG_LEVEL ?? "info",
+    MBM_LOG_LEVEL: logLevel(),
     ...(options.secretKey ? { MBM_SECRET_KEY: options.secretKey } : {}),
   };
   // One composition (functions/composition.ts): the task environment makes the runner a child

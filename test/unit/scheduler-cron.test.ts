@@ -1,9 +1,13 @@
 import { Cron } from "croner";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  SCHEDULER_EXPRESSION_MAX,
+  schedulerTimezone,
+  toSchedulerCron,
+} from "#adapters/aws/scheduler-cron.ts";
 import { nextRuns } from "#core/cron.ts";
 import { ValidationError } from "#core/errors.ts";
-import { SCHEDULER_EXPRESSION_MAX, schedulerTimezone, toSchedulerCron } from "#adapters/aws/scheduler-cron.ts";
 
 // [our 5-field cron, EventBridge Scheduler's form]
 const CONVERTED: Array<[string, string]> = [

@@ -11,6 +11,7 @@ import {
   getBackup,
   triggerBackups,
 } from "#core/use-cases/backups.ts";
+import { listBackups } from "#core/use-cases/lists.ts";
 import {
   type ApiDeps,
   Deleted,
@@ -45,7 +46,7 @@ export function backupRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { limit, cursor, ...filter } = c.req.valid("query");
-      return c.json(await deps.store.backups.list(filter, pageRequest({ limit, cursor })), 200);
+      return c.json(await listBackups(deps, filter, pageRequest({ limit, cursor })), 200);
     },
   );
   app.openapi(

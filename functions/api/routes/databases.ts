@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ManagedDatabase } from "#core/entities.ts";
 import { DatabaseListQuery, SyncDatabasesInput, UpdateDatabaseInput } from "#core/inputs.ts";
 import { deleteDatabase, getDatabase, setDatabaseEnabled, syncDatabases } from "#core/use-cases/databases.ts";
+import { listDatabases } from "#core/use-cases/lists.ts";
 import {
   type ApiDeps,
   Deleted,
@@ -44,7 +45,7 @@ export function databaseRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { server_id, enabled, ...page } = c.req.valid("query");
-      return c.json(await deps.store.databases.list({ server_id, enabled }, pageRequest(page)), 200);
+      return c.json(await listDatabases(deps, { server_id, enabled }, pageRequest(page)), 200);
     },
   );
   app.openapi(

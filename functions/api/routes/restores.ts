@@ -2,6 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { Restore } from "#core/entities.ts";
 import { RestoreListQuery, TriggerRestoreInput } from "#core/inputs.ts";
+import { listRestores } from "#core/use-cases/lists.ts";
 import { getRestore, triggerRestore } from "#core/use-cases/restores.ts";
 import { type ApiDeps, errors, IdParam, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
 
@@ -20,7 +21,7 @@ export function restoreRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { limit, cursor, ...filter } = c.req.valid("query");
-      return c.json(await deps.store.restores.list(filter, pageRequest({ limit, cursor })), 200);
+      return c.json(await listRestores(deps, filter, pageRequest({ limit, cursor })), 200);
     },
   );
   app.openapi(

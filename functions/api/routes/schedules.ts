@@ -1,6 +1,7 @@
 // /api/schedules: cron schedules with their next five runs.
 import { createRoute } from "@hono/zod-openapi";
 import { CreateScheduleInput, ScheduleListQuery, UpdateScheduleInput } from "#core/inputs.ts";
+import { listSchedules } from "#core/use-cases/lists.ts";
 import {
   createSchedule,
   deleteSchedule,
@@ -39,12 +40,7 @@ export function scheduleRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { enabled, ...page } = c.req.valid("query");
-      const result = await deps.store.schedules.list({ enabled }, pageRequest(page));
-      const now = new Date();
-      return c.json(
-        { items: result.items.map((s) => withNextRuns(s, now)), next_cursor: result.next_cursor },
-        200,
-      );
+      return c.json(await listSchedules(deps, { enabled }, pageRequest(page)), 200);
     },
   );
   app.openapi(

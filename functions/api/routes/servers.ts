@@ -9,6 +9,7 @@ import {
   ProbeInput,
   UpdateServerInput,
 } from "#core/inputs.ts";
+import { listServers } from "#core/use-cases/lists.ts";
 import {
   createServer,
   deleteServer,
@@ -53,7 +54,7 @@ export function serverRoutes(deps: ApiDeps) {
       request: { query: PageQuery },
       responses: { 200: reply(pageOf(Server), "Servers, newest first"), ...errors },
     }),
-    async (c) => c.json(await deps.store.servers.list({}, pageRequest(c.req.valid("query"))), 200),
+    async (c) => c.json(await listServers(deps, pageRequest(c.req.valid("query"))), 200),
   );
   app.openapi(
     createRoute({

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { AuditEntry, Settings } from "#core/entities.ts";
 import { AuditListQuery, UpdateSettingsInput } from "#core/inputs.ts";
 import { testWebhook } from "#core/use-cases/alerts.ts";
+import { listAudit } from "#core/use-cases/lists.ts";
 import { settingsFor, updateSettings } from "#core/use-cases/settings.ts";
 import { health, stats } from "#core/use-cases/system.ts";
 import { Stats } from "#core/views.ts";
@@ -96,7 +97,7 @@ export function systemRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { limit, cursor, ...filter } = c.req.valid("query");
-      return c.json(await deps.store.audit.list(filter, pageRequest({ limit, cursor })), 200);
+      return c.json(await listAudit(deps, filter, pageRequest({ limit, cursor })), 200);
     },
   );
   return app;
