@@ -111,7 +111,7 @@ export function Console({ session, apiUrl }: { session: Session; apiUrl: string 
         setMe(null);
         return;
       }
-      setMe(await api.get<Me>("/api/me"));
+      setMe(await api.get("/api/me"));
       setProblem(null);
     } catch (error) {
       setMe(null);

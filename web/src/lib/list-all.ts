@@ -5,24 +5,24 @@ import type { ManagedDatabase, Server } from "./types.ts";
 
 const MAX_PAGES = 20; // 2,000 items: far more than a select can usefully offer
 
-export async function listAll<T>(
-  api: Api,
-  path: string,
-  query: Record<string, string | undefined> = {},
-): Promise<T[]> {
+/** Calls `page(cursor)` until the last page; each call asks for the largest page the API gives. */
+export async function listAll<T>(page: (cursor: string | null) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | null = null;
   for (let i = 0; i < MAX_PAGES; i++) {
-    const page: Page<T> = await api.get<Page<T>>(path, { ...query, limit: 100, cursor });
-    items.push(...page.items);
-    cursor = page.next_cursor;
+    const reply: Page<T> = await page(cursor);
+    items.push(...reply.items);
+    cursor = reply.next_cursor;
     if (!cursor) break;
   }
   return items;
 }
 
-export const allServers = (api: Api) => listAll<Server>(api, "/api/servers");
+export const allServers = (api: Api): Promise<Server[]> =>
+  listAll((cursor) => api.get("/api/servers", { query: { limit: 100, cursor } }));
 
 /** A server's managed databases (disabled and vanished ones too); none without a server. */
-export const allDatabasesOf = (api: Api, serverId: string) =>
-  serverId ? listAll<ManagedDatabase>(api, "/api/databases", { server_id: serverId }) : Promise.resolve([]);
+export const allDatabasesOf = (api: Api, serverId: string): Promise<ManagedDatabase[]> =>
+  serverId
+    ? listAll((cursor) => api.get("/api/databases", { query: { server_id: serverId, limit: 100, cursor } }))
+    : Promise.resolve([]);

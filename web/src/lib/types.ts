@@ -1,25 +1,17 @@
-// The API's shapes, shared with the server: type-only imports, so nothing of the core is bundled.
-export type {
-  AuditEntry,
-  Backup,
-  Compression,
-  JobStatus,
-  ManagedDatabase,
-  Restore,
-  Schedule,
-  Server,
-  Settings,
-} from "../../../functions/core/entities.ts";
+// The API's shapes as its OpenAPI document states them (api-types.gen.ts, through api.ts), so a
+// field renamed in the API fails the console's type check. Nothing here is bundled: types only.
+import type { Reply } from "./api.ts";
 
-// Only entities.ts is imported: the use cases pull in Node's types, which a browser has not.
-import type { Schedule } from "../../../functions/core/entities.ts";
-
+export type Backup = Reply<"GET", "/api/backups/{id}">;
+export type JobStatus = Backup["status"];
+export type Compression = Backup["compression"];
+export type ManagedDatabase = Reply<"GET", "/api/databases/{id}">;
+export type Restore = Reply<"GET", "/api/restore/{id}">;
 /** A schedule as the API answers it: with its next five runs (none while disabled). */
-export type ScheduleView = Schedule & { next_runs: string[] };
-
-export type { DayFigures, Stats, SuccessRate as Rate } from "../../../functions/core/views.ts";
-
-export interface Me {
-  id: string;
-  role: "operator" | "viewer";
-}
+export type ScheduleView = Reply<"GET", "/api/schedules/{id}">;
+export type Server = Reply<"GET", "/api/servers/{id}">;
+export type Settings = Reply<"GET", "/api/settings">;
+export type Stats = Reply<"GET", "/api/stats">;
+export type DayFigures = Stats["history"][number];
+export type Rate = Stats["success_rate"]["last_24h"];
+export type Me = Reply<"GET", "/api/me">;

@@ -12,7 +12,6 @@ import {
   Pager,
   StatusBadge,
 } from "../components/ui.tsx";
-import type { Page } from "../lib/api.ts";
 import { useApp, useCanChange } from "../lib/context.ts";
 import { formatBytes, formatDuration, formatTime, relativeTime } from "../lib/format.ts";
 import { useAction, useLoad } from "../lib/hooks.ts";
@@ -51,12 +50,15 @@ export function BackupsPage() {
   const databases = useLoad(() => allDatabasesOf(api, filters.server_id), [filters.server_id]);
   const backups = useLoad(
     () =>
-      api.get<Page<Backup>>("/api/backups", {
-        limit: PAGE_SIZE,
-        cursor,
-        status: filters.status,
-        server_id: filters.server_id,
-        database: filters.server_id ? filters.database : "",
+      api.get("/api/backups", {
+        query: {
+          limit: PAGE_SIZE,
+          cursor,
+          // From the address bar or the select; the API refuses a status it does not know.
+          status: filters.status as JobStatus | "",
+          server_id: filters.server_id,
+          database: filters.server_id ? filters.database : "",
+        },
       }),
     [cursor, filters.status, filters.server_id, filters.database],
     { ms: 2000, while: (page) => page.items.some(isActive) },
@@ -69,17 +71,17 @@ export function BackupsPage() {
   };
 
   const remove = useAction(async (backup: Backup) => {
-    await api.delete(`/api/backups/${backup.id}`);
+    await api.delete("/api/backups/{id}", { params: { id: backup.id } });
     setFlash(`Deleted the backup of ${backup.database} from ${formatTime(backup.created_at)}.`);
     await backups.reload();
   });
   const cancel = useAction(async (backup: Backup) => {
-    await api.post(`/api/backups/${backup.id}/cancel`);
+    await api.post("/api/backups/{id}/cancel", { params: { id: backup.id } });
     setFlash(`Cancelled the backup of ${backup.database}.`);
     await backups.reload();
   });
   const download = useAction(async (backup: Backup) => {
-    const link = await api.get<{ url: string; file_name: string }>(`/api/backups/${backup.id}/download`);
+    const link = await api.get("/api/backups/{id}/download", { params: { id: backup.id } });
     // A short-lived signed link (S3 on AWS, this server locally): the browser downloads it directly.
     window.location.assign(link.url);
   });

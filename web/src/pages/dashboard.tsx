@@ -2,24 +2,24 @@
 import { useMemo } from "preact/hooks";
 import { DailyChart, type Series } from "../components/chart.tsx";
 import { EmptyState, ErrorBanner, Loading, PageHeader, StatusBadge } from "../components/ui.tsx";
-import type { Page } from "../lib/api.ts";
 import { useApp } from "../lib/context.ts";
 import { formatBytes, formatPercent, formatTime, relativeTime } from "../lib/format.ts";
 import { useLoad } from "../lib/hooks.ts";
 import { allServers } from "../lib/list-all.ts";
-import type { Backup, Stats } from "../lib/types.ts";
+import type { Backup } from "../lib/types.ts";
 
 const active = (b: Backup) => b.status === "queued" || b.status === "running";
 const count = (n: number) => String(Math.round(n));
 
 export function DashboardPage() {
   const { api } = useApp();
-  const stats = useLoad(() => api.get<Stats>("/api/stats"), [], {
+  const stats = useLoad(() => api.get("/api/stats"), [], {
     ms: 3000,
-    while: (s) => s.backups.by_status.queued + s.backups.by_status.running > 0,
+    // The document lists each status as optional: an absent one counts none.
+    while: (s) => (s.backups.by_status.queued ?? 0) + (s.backups.by_status.running ?? 0) > 0,
   });
   const recent = useLoad(
-    () => Promise.all([api.get<Page<Backup>>("/api/backups", { limit: 8 }), allServers(api)]),
+    () => Promise.all([api.get("/api/backups", { query: { limit: 8 } }), allServers(api)]),
     [],
     { ms: 3000, while: ([backups]) => backups.items.some(active) },
   );
@@ -67,8 +67,8 @@ export function DashboardPage() {
           />
           <Card
             title="Backups"
-            figure={count(s.backups.by_status.completed)}
-            sub={`completed · ${s.backups.by_status.failed} failed · ${s.backups.by_status.running + s.backups.by_status.queued} in progress`}
+            figure={count(s.backups.by_status.completed ?? 0)}
+            sub={`completed · ${s.backups.by_status.failed ?? 0} failed · ${(s.backups.by_status.running ?? 0) + (s.backups.by_status.queued ?? 0)} in progress`}
           />
           <Card title="Stored" figure={formatBytes(s.bytes_stored)} sub="in completed backups" />
           <Card

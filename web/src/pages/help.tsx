@@ -32,7 +32,7 @@ export function HelpPage() {
   const { api } = useApp();
   // Fetched with the session's token and saved as a file: the document is behind auth like every route.
   const openApi = useAction(async () => {
-    const doc = await api.get<unknown>("/api/openapi.json");
+    const doc = await api.openApiDocument();
     const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" }));
     const link = document.createElement("a");
     link.href = url;

@@ -2,7 +2,6 @@
 // on/off and delete them; viewers see the list.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ConfirmDialog, EmptyState, ErrorBanner, Loading, PageHeader, Pager } from "../components/ui.tsx";
-import type { Page } from "../lib/api.ts";
 import { useApp, useCanChange } from "../lib/context.ts";
 import { useAction, useLoad } from "../lib/hooks.ts";
 import { allServers } from "../lib/list-all.ts";
@@ -23,14 +22,10 @@ export function SchedulesPage() {
   // Cursor paging: the trail of cursors that led to this page, so "Newer" can go back.
   const [trail, setTrail] = useState<(string | null)[]>([null]);
   const cursor = trail[trail.length - 1] ?? null;
-  const list = useLoad(
-    () => api.get<Page<ScheduleView>>("/api/schedules", { limit: PAGE_SIZE, cursor }),
-    [cursor],
-    {
-      ms: REFRESH_MS,
-      while: () => true,
-    },
-  );
+  const list = useLoad(() => api.get("/api/schedules", { query: { limit: PAGE_SIZE, cursor } }), [cursor], {
+    ms: REFRESH_MS,
+    while: () => true,
+  });
   const servers = useLoad(() => allServers(api), []);
   const serverMap = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s])), [servers.data]);
 
@@ -48,7 +43,7 @@ export function SchedulesPage() {
   const toggle = useAction(async (schedule: ScheduleView) => {
     setToggling(schedule.id);
     try {
-      const updated = await api.post<ScheduleView>(`/api/schedules/${schedule.id}/toggle`);
+      const updated = await api.post("/api/schedules/{id}/toggle", { params: { id: schedule.id } });
       notify(`Schedule ${updated.name} ${updated.enabled ? "enabled" : "disabled"}`);
       await list.reload();
     } finally {
@@ -56,7 +51,7 @@ export function SchedulesPage() {
     }
   });
   const remove = useAction(async (schedule: ScheduleView) => {
-    await api.delete(`/api/schedules/${schedule.id}`);
+    await api.delete("/api/schedules/{id}", { params: { id: schedule.id } });
     notify(`Schedule ${schedule.name} deleted`);
     if (editing?.schedule?.id === schedule.id) setEditing(null);
     await list.reload();

@@ -14,7 +14,7 @@ import { WebhookSection } from "./settings/webhook-section.tsx";
 export function SettingsPage() {
   const { api } = useApp();
   const servers = useLoad(() => allServers(api), []);
-  const loadedSettings = useLoad(() => api.get<Settings>("/api/settings"), []);
+  const loadedSettings = useLoad(() => api.get("/api/settings"), []);
   // The reply of the last save is the newest settings: no need to load them again.
   const [savedSettings, setSavedSettings] = useState<Settings | null>(null);
   const settings = savedSettings ?? loadedSettings.data;

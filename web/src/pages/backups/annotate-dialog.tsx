@@ -21,9 +21,9 @@ export function AnnotateDialog({
   useModal(ref);
   const save = useAction(async () => {
     // An emptied field clears it (null), rather than storing an empty string.
-    const updated = await api.patch<Backup>(`/api/backups/${backup.id}`, {
-      name: name.trim() || null,
-      notes: notes.trim() ? notes : null,
+    const updated = await api.patch("/api/backups/{id}", {
+      params: { id: backup.id },
+      body: { name: name.trim() || null, notes: notes.trim() ? notes : null },
     });
     onSaved(updated);
   });

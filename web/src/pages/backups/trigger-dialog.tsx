@@ -2,6 +2,7 @@
 // and notes. The API answers with the queued backups.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorBanner, Field, fieldErrorsOf, useModal } from "../../components/ui.tsx";
+import type { Body } from "../../lib/api.ts";
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
 import { allDatabasesOf } from "../../lib/list-all.ts";
@@ -38,12 +39,12 @@ export function TriggerDialog({
   useModal(ref);
 
   const send = useAction(async () => {
-    const body: Record<string, string> = {};
+    const body: Body<"POST", "/api/backups"> = {};
     if (scope !== "everything") body.server_id = serverId;
     if (scope === "database") body.database = database;
     if (name.trim()) body.name = name.trim();
     if (notes.trim()) body.notes = notes;
-    const reply = await api.post<{ items: Backup[] }>("/api/backups", body);
+    const reply = await api.post("/api/backups", { body });
     onQueued(reply.items);
   });
 

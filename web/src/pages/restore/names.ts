@@ -51,7 +51,7 @@ export function restoredName(database: string): string {
  */
 export async function existingDatabaseNames(api: Api, serverId: string): Promise<string[]> {
   try {
-    const live = await api.get<{ items: { name: string }[] }>(`/api/servers/${serverId}/databases`);
+    const live = await api.get("/api/servers/{id}/databases", { params: { id: serverId } });
     return live.items.map((d) => d.name);
   } catch {
     const known = await allDatabasesOf(api, serverId);

@@ -11,7 +11,7 @@ import {
   fieldErrorsOf,
   Loading,
 } from "../../components/ui.tsx";
-import { messageOf, type Page } from "../../lib/api.ts";
+import { messageOf } from "../../lib/api.ts";
 import { useApp } from "../../lib/context.ts";
 import { formatBytes, formatTime } from "../../lib/format.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
@@ -44,13 +44,13 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
   const wanted = useLocation().query.backup ?? "";
 
   const choices = useLoad<BackupChoices>(async () => {
-    const page = await api.get<Page<Backup>>("/api/backups", { status: "completed", limit: 100 });
+    const page = await api.get("/api/backups", { query: { status: "completed", limit: 100 } });
     const items = page.items;
     let linkProblem: string | null = null;
     // A link from the Backups page may name a backup older than the newest 100: fetch it alone.
     if (wanted && !items.some((b) => b.id === wanted)) {
       try {
-        const linked = await api.get<Backup>(`/api/backups/${encodeURIComponent(wanted)}`);
+        const linked = await api.get("/api/backups/{id}", { params: { id: wanted } });
         if (linked.status === "completed") items.push(linked);
         else linkProblem = `The linked backup is ${linked.status}: only a completed backup can be restored.`;
       } catch (error) {
@@ -110,12 +110,14 @@ export function RestoreForm({ servers, serverName, onStarted }: Props) {
 
   const start = useAction(async () => {
     if (!backup) return;
-    const restore = await api.post<Restore>("/api/restore", {
-      backup_id: backup.id,
-      target_server_id: targetServerId,
-      target_database: targetDatabase,
-      ...(chosenCollections.length > 0 ? { collections: chosenCollections } : {}),
-      drop,
+    const restore = await api.post("/api/restore", {
+      body: {
+        backup_id: backup.id,
+        target_server_id: targetServerId,
+        target_database: targetDatabase,
+        ...(chosenCollections.length > 0 ? { collections: chosenCollections } : {}),
+        drop,
+      },
     });
     setStarted(restore);
     onStarted(restore);

@@ -2,7 +2,6 @@
 // its status and the bytes fed to mongorestore move on screen.
 import { useEffect, useState } from "preact/hooks";
 import { EmptyState, ErrorBanner, Loading, Pager, StatusBadge } from "../../components/ui.tsx";
-import type { Page } from "../../lib/api.ts";
 import { useApp, useCanChange } from "../../lib/context.ts";
 import { formatBytes, formatDuration, formatTime, relativeTime } from "../../lib/format.ts";
 import { useLoad } from "../../lib/hooks.ts";
@@ -30,7 +29,7 @@ export function RestoreHistory({ serverName, refreshKey }: Props) {
   }, [refreshKey]);
 
   const restores = useLoad(
-    () => api.get<Page<Restore>>("/api/restore", { limit: PAGE_SIZE, cursor }),
+    () => api.get("/api/restore", { query: { limit: PAGE_SIZE, cursor } }),
     [cursor, refreshKey],
     { ms: 2000, while: (page) => page.items.some(isActive) },
   );

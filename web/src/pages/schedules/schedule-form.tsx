@@ -5,7 +5,7 @@ import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
 import { allDatabasesOf } from "../../lib/list-all.ts";
-import type { ScheduleView, Server, Settings } from "../../lib/types.ts";
+import type { ScheduleView, Server } from "../../lib/types.ts";
 import {
   browserTimeZone,
   type CronState,
@@ -78,7 +78,7 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
 
   // New schedules start from the settings' retention defaults (left empty if they cannot be read:
   // the API then applies them itself).
-  const settings = useLoad(() => (creating ? api.get<Settings>("/api/settings") : Promise.resolve(null)), []);
+  const settings = useLoad(() => (creating ? api.get("/api/settings") : Promise.resolve(null)), []);
   useEffect(() => {
     const s = settings.data;
     if (!s) return;
@@ -120,8 +120,8 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
     };
     try {
       const saved = schedule
-        ? await api.put<ScheduleView>(`/api/schedules/${schedule.id}`, body)
-        : await api.post<ScheduleView>("/api/schedules", body);
+        ? await api.put("/api/schedules/{id}", { params: { id: schedule.id }, body })
+        : await api.post("/api/schedules", { body });
       notify(`Schedule ${saved.name} ${schedule ? "saved" : "created"}`);
       onSaved(saved);
     } catch (error) {

@@ -1,18 +1,13 @@
 // What the settings sections share: the connection-test reply, how a failed
 // test reads, and cursor paging state.
 import { useEffect, useState } from "preact/hooks";
-import type { Server } from "../../lib/types.ts";
+import type { Reply } from "../../lib/api.ts";
 
 export const FAILURE_KINDS = ["authentication", "unreachable", "tls", "timeout", "other"] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
-/** POST /api/servers/{id}/test answers this (routes/servers.ts TestReply). */
-export interface TestReply {
-  ok: boolean;
-  kind: FailureKind | null;
-  message: string | null;
-  server: Server;
-}
+/** What POST /api/servers/{id}/test answers. */
+export type TestReply = Reply<"POST", "/api/servers/{id}/test">;
 
 /** A stored failed test reads "<kind>: <message>" (use-cases/servers.ts testServer). */
 export function splitTestError(error: string | null): { kind: FailureKind | null; message: string } {

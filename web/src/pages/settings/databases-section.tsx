@@ -1,7 +1,7 @@
 // Databases: what sync found on each server, and which of them fan-out backups include.
 import { useState } from "preact/hooks";
 import { EmptyState, ErrorBanner, Field, Loading, Pager, StatusBadge } from "../../components/ui.tsx";
-import type { Page } from "../../lib/api.ts";
+import type { Reply } from "../../lib/api.ts";
 import { useApp, useCanChange } from "../../lib/context.ts";
 import { formatBytes, formatTime, relativeTime } from "../../lib/format.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
@@ -10,14 +10,7 @@ import { useCursorTrail } from "./data.ts";
 
 const PAGE_SIZE = 25;
 
-interface SyncResult {
-  server_id: string;
-  ok: boolean;
-  error: string | null;
-  added: string[];
-  vanished: string[];
-  returned: string[];
-}
+type SyncResult = Reply<"POST", "/api/databases/sync">["results"][number];
 
 interface LastBackup {
   status: JobStatus;
@@ -46,10 +39,8 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
 
   const databases = useLoad(
     () =>
-      api.get<Page<ManagedDatabase>>("/api/databases", {
-        limit: PAGE_SIZE,
-        cursor: paging.cursor,
-        server_id: serverId || undefined,
+      api.get("/api/databases", {
+        query: { limit: PAGE_SIZE, cursor: paging.cursor, server_id: serverId || undefined },
       }),
     [paging.cursor, serverId, refreshKey, syncCount],
   );
@@ -60,10 +51,7 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
 
   const sync = useAction(async () => {
     setSyncResults(null);
-    const reply = await api.post<{ results: SyncResult[] }>(
-      "/api/databases/sync",
-      serverId ? { server_id: serverId } : {},
-    );
+    const reply = await api.post("/api/databases/sync", { body: serverId ? { server_id: serverId } : {} });
     setSyncResults(reply.results);
     setSyncCount((n) => n + 1);
   });
@@ -71,7 +59,7 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
   const toggle = useAction(async (db: ManagedDatabase, enabled: boolean) => {
     setToggling(db.id);
     try {
-      await api.patch<ManagedDatabase>(`/api/databases/${db.id}`, { enabled });
+      await api.patch("/api/databases/{id}", { params: { id: db.id }, body: { enabled } });
       notify(`${db.name} on ${serverName(db.server_id)} is ${enabled ? "backed up" : "no longer backed up"}`);
       await databases.reload();
     } finally {

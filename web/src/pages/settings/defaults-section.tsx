@@ -2,6 +2,7 @@
 // the API's 422 details (e.g. "concurrency.per_server") land next to their field.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
+import type { Body } from "../../lib/api.ts";
 import { useApp, useCanChange } from "../../lib/context.ts";
 import { useAction } from "../../lib/hooks.ts";
 import type { Settings } from "../../lib/types.ts";
@@ -57,13 +58,15 @@ const valuesOf = (s: Settings) =>
   Object.fromEntries(FIELDS.map((f) => [f.field, String(f.read(s))])) as Values;
 
 /** Only what differs from the saved settings, nested as the API takes it. */
-function changedBody(settings: Settings, values: Values): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  const concurrency: Record<string, number> = {};
+type SettingsBody = Body<"PUT", "/api/settings">;
+function changedBody(settings: Settings, values: Values): SettingsBody {
+  const body: SettingsBody = {};
+  const concurrency: NonNullable<SettingsBody["concurrency"]> = {};
   for (const f of FIELDS) {
     const value = Number(values[f.field]);
     if (value === f.read(settings)) continue;
-    if (f.field.startsWith("concurrency.")) concurrency[f.field.slice("concurrency.".length)] = value;
+    if (f.field === "concurrency.per_server") concurrency.per_server = value;
+    else if (f.field === "concurrency.total") concurrency.total = value;
     else body[f.field] = value;
   }
   if (Object.keys(concurrency).length > 0) body.concurrency = concurrency;
@@ -107,8 +110,8 @@ function DefaultsForm({ settings, onSaved }: Props) {
     if (focusInvalid > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [focusInvalid]);
 
-  const save = useAction(async (body: Record<string, unknown>) => {
-    const saved = await api.put<Settings>("/api/settings", body);
+  const save = useAction(async (body: SettingsBody) => {
+    const saved = await api.put("/api/settings", { body });
     onSaved(saved);
     setOutcome("Defaults saved.");
   });

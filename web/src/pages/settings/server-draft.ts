@@ -1,5 +1,6 @@
 // The server form's draft: what the fields hold, the checks the API would make, and the request
 // bodies built from it (a create sends one way to connect; an update sends only what changed).
+import type { Body } from "../../lib/api.ts";
 import type { Server } from "../../lib/types.ts";
 import { hasControlCharacter } from "./data.ts";
 
@@ -73,28 +74,28 @@ export function check(d: Draft): Errors {
 const orNull = (value: string) => (value.trim() === "" ? null : value.trim());
 
 /** The create body: one way to connect, empty optional fields left out. */
-export function createBody(d: Draft): Record<string, unknown> {
+export function createBody(d: Draft): Body<"POST", "/api/servers"> {
   const password = d.password ? { password: d.password } : {};
   if (d.mode === "uri")
     return { name: d.name.trim(), connection_string: d.connectionString.trim(), ...password };
-  const optional = {
-    username: orNull(d.username),
-    auth_source: orNull(d.authSource),
-    replica_set: orNull(d.replicaSet),
-  };
+  const username = orNull(d.username);
+  const authSource = orNull(d.authSource);
+  const replicaSet = orNull(d.replicaSet);
   return {
     name: d.name.trim(),
     host: d.host.trim(),
     port: Number(d.port),
     tls: d.tls,
-    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== null)),
+    ...(username === null ? {} : { username }),
+    ...(authSource === null ? {} : { auth_source: authSource }),
+    ...(replicaSet === null ? {} : { replica_set: replicaSet }),
     ...password,
   };
 }
 
 /** The update body: only what changed (switching the way to connect sends that way's fields). */
-export function updateBody(server: Server, d: Draft): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
+export function updateBody(server: Server, d: Draft): Body<"PUT", "/api/servers/{id}"> {
+  const body: Body<"PUT", "/api/servers/{id}"> = {};
   if (d.name.trim() !== server.name) body.name = d.name.trim();
   const wasUri = Boolean(server.connection_string);
   if (d.mode === "uri") {
@@ -110,10 +111,14 @@ export function updateBody(server: Server, d: Draft): Record<string, unknown> {
       tls: d.tls,
       replica_set: orNull(d.replicaSet),
     };
-    for (const [field, value] of Object.entries(next)) {
-      // From a connection string to host/port: send them all, the record takes them as a whole.
-      if (wasUri || value !== server[field as keyof typeof next]) body[field] = value;
-    }
+    // From a connection string to host/port: send them all, the record takes them as a whole.
+    const changed = <K extends keyof typeof next>(field: K) => wasUri || next[field] !== server[field];
+    if (changed("host")) body.host = next.host;
+    if (changed("port")) body.port = next.port;
+    if (changed("username")) body.username = next.username;
+    if (changed("auth_source")) body.auth_source = next.auth_source;
+    if (changed("tls")) body.tls = next.tls;
+    if (changed("replica_set")) body.replica_set = next.replica_set;
   }
   if (d.removePassword) body.password = null;
   else if (d.password) body.password = d.password;

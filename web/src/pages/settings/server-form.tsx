@@ -42,12 +42,16 @@ export function ServerForm({ server, onSaved, onCancel }: Props) {
     if (focusInvalid > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [focusInvalid]);
 
-  const save = useAction(async (body: Record<string, unknown>) => {
-    const saved = server
-      ? await api.put<Server>(`/api/servers/${server.id}`, body)
-      : await api.post<Server>("/api/servers", body);
-    onSaved(saved, server === null);
+  const save = useAction(async (send: () => Promise<Server>) => {
+    onSaved(await send(), server === null);
   });
+
+  /** The update call, or null when nothing changed. */
+  const updateOf = (current: Server) => {
+    const body = updateBody(current, draft);
+    if (Object.keys(body).length === 0) return null;
+    return () => api.put("/api/servers/{id}", { params: { id: current.id }, body });
+  };
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -58,12 +62,12 @@ export function ServerForm({ server, onSaved, onCancel }: Props) {
       setFocusInvalid((n) => n + 1);
       return;
     }
-    const body = server ? updateBody(server, draft) : createBody(draft);
-    if (Object.keys(body).length === 0) {
+    const send = server ? updateOf(server) : () => api.post("/api/servers", { body: createBody(draft) });
+    if (!send) {
       setUnchanged(true);
       return;
     }
-    if (!(await save.run(body))) setFocusInvalid((n) => n + 1);
+    if (!(await save.run(send))) setFocusInvalid((n) => n + 1);
   };
 
   const apiErrors = fieldErrorsOf(save.error);

@@ -43,7 +43,7 @@ export function ServersSection({ servers, error, onChanged }: Props) {
   const test = async (server: Server) => {
     setTesting((t) => ({ ...t, [server.id]: true }));
     try {
-      const reply = await api.post<TestReply>(`/api/servers/${server.id}/test`, {});
+      const reply = await api.post("/api/servers/{id}/test", { params: { id: server.id } });
       setTests((t) => ({ ...t, [server.id]: reply }));
       notify(
         reply.ok
@@ -59,8 +59,10 @@ export function ServersSection({ servers, error, onChanged }: Props) {
   };
 
   const remove = useAction(async (server: Server) => {
-    const query = alsoBackups ? "?delete_backups=true" : "";
-    const result = await api.delete<{ deleted_backups: number }>(`/api/servers/${server.id}${query}`);
+    const result = await api.delete("/api/servers/{id}", {
+      params: { id: server.id },
+      query: { delete_backups: alsoBackups ? "true" : undefined },
+    });
     const text = `Deleted ${server.name}${alsoBackups ? ` and ${result.deleted_backups} backups` : "; its backups are kept"}.`;
     setMessage(text);
     onChanged("deleted");

@@ -1,15 +1,12 @@
 // Webhook: where failure notifications are POSTed (Slack-compatible), and a test message to it.
 import { useState } from "preact/hooks";
 import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
+import type { Reply } from "../../lib/api.ts";
 import { useApp, useCanChange } from "../../lib/context.ts";
 import { useAction } from "../../lib/hooks.ts";
 import type { Settings } from "../../lib/types.ts";
 
-interface WebhookTest {
-  delivered: boolean;
-  attempts: number;
-  error: string | null;
-}
+type WebhookTest = Reply<"POST", "/api/settings/webhook/test">;
 
 /** Why `url` cannot be the webhook (the API takes http(s) URLs up to 2048 characters), or null. */
 function urlProblem(url: string): string | null {
@@ -38,14 +35,14 @@ export function WebhookSection({ settings, onSaved }: Props) {
   const [result, setResult] = useState<WebhookTest | null>(null);
 
   const save = useAction(async (webhook_url: string | null) => {
-    const next = await api.put<Settings>("/api/settings", { webhook_url });
+    const next = await api.put("/api/settings", { body: { webhook_url } });
     onSaved(next);
     const text = webhook_url ? "Webhook saved." : "Webhook removed: no notifications are sent.";
     setSaved(text);
   });
   const sendTest = useAction(async () => {
     setResult(null);
-    const reply = await api.post<WebhookTest>("/api/settings/webhook/test", {});
+    const reply = await api.post("/api/settings/webhook/test");
     setResult(reply);
   });
 
