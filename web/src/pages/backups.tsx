@@ -3,6 +3,7 @@
 
 import { useMemo, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
+import { isActive as isActiveStatus } from "../../../functions/core/state-machine.ts";
 import {
   ConfirmDialog,
   EmptyState,
@@ -22,7 +23,7 @@ import { TriggerDialog } from "./backups/trigger-dialog.tsx";
 
 const STATUSES: JobStatus[] = ["queued", "running", "completed", "failed", "cancelled"];
 const PAGE_SIZE = 20;
-const isActive = (b: Backup) => b.status === "queued" || b.status === "running";
+const isActive = (b: Backup) => isActiveStatus(b.status);
 
 type Filters = { status: string; server_id: string; database: string };
 type Pending =

@@ -1,5 +1,6 @@
 // Dashboard: the figures an operator checks first, the latest backups, and a month of history.
 import { useMemo } from "preact/hooks";
+import { isActive } from "../../../functions/core/state-machine.ts";
 import { DailyChart, type Series } from "../components/chart.tsx";
 import { EmptyState, ErrorBanner, Loading, PageHeader, StatusBadge } from "../components/ui.tsx";
 import { useApp } from "../lib/context.ts";
@@ -8,7 +9,7 @@ import { useLoad } from "../lib/hooks.ts";
 import { allServers } from "../lib/list-all.ts";
 import type { Backup } from "../lib/types.ts";
 
-const active = (b: Backup) => b.status === "queued" || b.status === "running";
+const active = (b: Backup) => isActive(b.status);
 const count = (n: number) => String(Math.round(n));
 
 export function DashboardPage() {

@@ -1,5 +1,7 @@
 // The same name rules the API applies (core/entities.ts DatabaseName, core/inputs.ts
 // CollectionName), checked in the browser so a typo is caught before anything is sent.
+
+import { isActive as isActiveStatus } from "../../../../functions/core/state-machine.ts";
 import type { Api } from "../../lib/api.ts";
 import { allDatabasesOf } from "../../lib/list-all.ts";
 import type { Backup } from "../../lib/types.ts";
@@ -60,5 +62,5 @@ export async function existingDatabaseNames(api: Api, serverId: string): Promise
 }
 
 export function isActive(job: { status: Backup["status"] }): boolean {
-  return job.status === "queued" || job.status === "running";
+  return isActiveStatus(job.status);
 }

@@ -134,7 +134,7 @@ function RestoreRow({ restore: r, serverName }: { restore: Restore; serverName: 
 }
 
 function isRunningOrQueued(r: Restore) {
-  return r.status === "running" || r.status === "queued";
+  return isActive(r);
 }
 
 function DbAt({ database, server, arrow }: { database: string; server: string; arrow?: boolean }) {
