@@ -1,11 +1,12 @@
 // Backups: fan-out trigger, annotate, cancel, delete and download. A backup is created queued and
 // handed to the job runner; the engine (task-image) moves it on from there.
 import type { Backup, Compression, ManagedDatabase } from "../entities.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { TriggerBackupInput } from "../inputs.ts";
 import type { DownloadLink, DownloadLinker } from "../ports.ts";
 import { expiresAt } from "../retention.ts";
+import { backupSourceRefusal } from "../system-databases.ts";
 import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
 import { getServer } from "./servers.ts";
@@ -28,12 +29,15 @@ export async function getBackup(deps: Pick<CoreDeps, "store">, id: string): Prom
 /**
  * The databases a fan-out covers: `{}` every enabled database on every server, `server_id` that
  * server's enabled ones, `server_id + database` that one (asked for by name, so even if disabled).
- * Databases a sync found missing are left out of the wider scopes.
+ * Databases a sync found missing are left out of the wider scopes, and so are `local` and `config`
+ * (a record from before sync skipped them); asked for by name they are a 422 on `database`.
  */
 export async function fanOutScope(
   deps: Pick<CoreDeps, "store">,
   scope: { server_id?: string | null | undefined; database?: string | null | undefined },
 ): Promise<ManagedDatabase[]> {
+  const refusal = scope.database ? backupSourceRefusal(scope.database) : undefined;
+  if (refusal) throw new ValidationError("database", refusal);
   if (scope.server_id && scope.database) {
     const page = await deps.store.databases.list(
       { server_id: scope.server_id, name: scope.database },
@@ -49,7 +53,7 @@ export async function fanOutScope(
   }
   const filter = scope.server_id ? { server_id: scope.server_id, enabled: true } : { enabled: true };
   const databases = await listAll((f, p) => deps.store.databases.list(f, p), filter);
-  return databases.filter((d) => !d.vanished_at);
+  return databases.filter((d) => !d.vanished_at && !backupSourceRefusal(d.name));
 }
 
 export interface NewBackup {

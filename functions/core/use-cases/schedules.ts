@@ -6,6 +6,7 @@ import type { Schedule } from "../entities.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { CreateScheduleInput, UpdateScheduleInput } from "../inputs.ts";
+import { backupSourceRefusal } from "../system-databases.ts";
 import { fanOutScope } from "./backups.ts";
 import { type Actor, audited, type CoreDeps, definedOnly } from "./deps.ts";
 import { getServer } from "./servers.ts";
@@ -112,6 +113,9 @@ export async function updateSchedule(
 
 export async function toggleSchedule(deps: CoreDeps, actor: Actor, id: string): Promise<ScheduleView> {
   const current = await getSchedule(deps, id);
+  // A schedule stored before local/config were refused is not switched back on.
+  const refusal = !current.enabled && current.database ? backupSourceRefusal(current.database) : undefined;
+  if (refusal) throw new ValidationError("database", refusal);
   return await audited(
     deps,
     actor,
