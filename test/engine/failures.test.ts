@@ -99,11 +99,13 @@ describe.each([
     for (const name of ["local", "Config"]) {
       await expectFailedBackup(server, name, /system database: local and config are never backed up/);
     }
-    const queued = await queueBackup(world, server, small);
+    // Its own server: later tests expect no archive under the shared server's prefix.
+    const source = await registerServer(world, { name: "system targets" });
+    const queued = await queueBackup(world, source, small);
     expect((await runEntryPoint(world, "backup", queued.id).result).code).toBe(0);
     const backup = (await world.store.backups.get(queued.id))!;
     for (const name of ["admin", "LOCAL", "config"]) {
-      const restore = await queueRestore(world, backup, { server, database: name, drop: true });
+      const restore = await queueRestore(world, backup, { server: source, database: name, drop: true });
       const exit = await runEntryPoint(world, "restore", restore.id).result;
       expect(exit.code, exit.output).toBe(1);
       expect((await world.store.restores.get(restore.id))?.error).toMatch(
