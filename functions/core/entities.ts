@@ -26,6 +26,15 @@ export const DatabaseName = z
   .max(63)
   .regex(/^[^/\\. "$*<>:|?\0]+$/, "not a valid MongoDB database name");
 
+/**
+ * How a server authenticates, when the driver's default (SCRAM negotiation) is not wanted. PLAIN
+ * (LDAP) needs tls. MONGODB-AWS signs with AWS credentials, the function's own role when the record
+ * holds no key: only a record that names it here uses it (never an option or a default).
+ * X.509, Kerberos and OIDC need files or callbacks this product does not hold, so they are absent.
+ */
+export const AuthMechanism = z.enum(["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "MONGODB-AWS"]);
+export type AuthMechanism = z.infer<typeof AuthMechanism>;
+
 export const Server = z.object({
   id: Id,
   name: z.string().min(1).max(200),
@@ -33,6 +42,8 @@ export const Server = z.object({
   port: z.number().int().min(1).max(65535),
   username: z.string().max(1024).nullable(),
   auth_source: z.string().max(64).nullable(),
+  /** null: the driver's default (SCRAM). Records from before the field read as null. */
+  auth_mechanism: AuthMechanism.nullable().default(null),
   tls: z.boolean(),
   replica_set: z.string().max(256).nullable(),
   /** Extra URI options such as `readPreference=secondary`, kept as key/value pairs. */

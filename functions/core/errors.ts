@@ -23,6 +23,20 @@ export class ConflictError extends DomainError {
   override name = "ConflictError";
 }
 
+/**
+ * The server has a username but no stored password (e.g. it was deleted when the server's endpoint
+ * changed): nothing connects until a password is given again. A 409, not a 422: the request is
+ * fine, the server's state is what stands in the way, and a PUT with the password resolves it.
+ */
+export class PasswordNeededError extends ConflictError {
+  override name = "PasswordNeededError";
+  constructor(serverId: string) {
+    super(
+      `password needed: server ${serverId} has a username but no stored password; set one with PUT /api/servers/${serverId}`,
+    );
+  }
+}
+
 /** Signed in, but not allowed to do this (HTTP 403). */
 export class ForbiddenError extends DomainError {
   override name = "ForbiddenError";

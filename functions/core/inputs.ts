@@ -2,7 +2,7 @@
 // validates with them (and publishes them in its OpenAPI document); the use cases receive the
 // parsed values. Objects are strict: an unknown field is an error naming it, never ignored.
 import { z } from "zod";
-import { Compression, DatabaseName, Id, JobStatus } from "./entities.ts";
+import { AuthMechanism, Compression, DatabaseName, Id, JobStatus } from "./entities.ts";
 
 // Control characters are checked with refine, not a regex: the OpenAPI generator would publish a
 // flagged regex (`/\p{Cc}/u`) as a pattern no client can match.
@@ -71,6 +71,8 @@ const ServerFields = {
   /** Write-only: goes to the secret store. `null` on update removes it. */
   password: Password.nullable(),
   auth_source: Line(64).min(1).nullable(),
+  /** Rules (PLAIN needs tls, MONGODB-AWS only when named here) are checked in core/mongo-uri.ts. */
+  auth_mechanism: AuthMechanism.nullable(),
   tls: z.boolean(),
   replica_set: Line(256).min(1).nullable(),
   options: UriOptions,
@@ -85,6 +87,7 @@ export const CreateServerInput = z
     username: ServerFields.username.optional(),
     password: Password.optional(),
     auth_source: ServerFields.auth_source.optional(),
+    auth_mechanism: ServerFields.auth_mechanism.optional(),
     tls: ServerFields.tls.optional(),
     replica_set: ServerFields.replica_set.optional(),
     options: ServerFields.options.optional(),
@@ -102,6 +105,7 @@ export const UpdateServerInput = z
     username: ServerFields.username.optional(),
     password: ServerFields.password.optional(),
     auth_source: ServerFields.auth_source.optional(),
+    auth_mechanism: ServerFields.auth_mechanism.optional(),
     tls: ServerFields.tls.optional(),
     replica_set: ServerFields.replica_set.optional(),
     options: ServerFields.options.optional(),

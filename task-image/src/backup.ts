@@ -5,8 +5,9 @@ import { pipeline } from "node:stream/promises";
 import type { Backup } from "#core/entities.ts";
 import { backupEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
-import { serverUri } from "#core/mongo-uri.ts";
+import { mongoTarget } from "#core/mongo-uri.ts";
 import type { BlobInfo } from "#core/ports.ts";
+import { backupSourceRefusal } from "#core/system-databases.ts";
 import { noteBackupEnded } from "#core/use-cases/last-backup.ts";
 import {
   announceOutcome,
@@ -61,11 +62,14 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
   let completed: Backup;
   try {
     signal.throwIfAborted();
+    // The API refuses these; a record queued before the rule (or written around the API) is refused here.
+    const refusal = backupSourceRefusal(backup.database);
+    if (refusal) throw new JobFailedError(refusal);
     const server = await store.servers.get(backup.server_id);
     if (!server) throw new JobFailedError(`server ${backup.server_id} no longer exists`);
     const password = await deps.secrets.get(server.id);
     secrets.push(password);
-    const uri = serverUri(server);
+    const { uri } = mongoTarget(server, password);
     // Asked while the dump runs rather than before it: one process start less on the job's path.
     const version = toolVersion(deps.tools.mongodump);
     version.catch(() => undefined); // observed below; a dump that fails first must not leave it unhandled

@@ -1,7 +1,7 @@
 // What the backup and restore programs share: their dependencies and how a failure is recorded.
 
 import type { JobStatus } from "#core/entities.ts";
-import { ConflictError, errorMessage } from "#core/errors.ts";
+import { ConflictError, errorMessage, PasswordNeededError, ValidationError } from "#core/errors.ts";
 import type { DomainEvent } from "#core/events.ts";
 import type { BlobStore, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
@@ -101,7 +101,12 @@ export function failureReason(
     return redact(reason, secrets);
   }
   const message = error instanceof Error ? error.message : String(error);
-  const text = error instanceof JobFailedError ? message : `unexpected error: ${message}`;
+  // A domain refusal (a connection rule, a missing password, a system database) is a clear reason too.
+  const expected =
+    error instanceof JobFailedError ||
+    error instanceof ValidationError ||
+    error instanceof PasswordNeededError;
+  const text = expected ? message : `unexpected error: ${message}`;
   return errorMessage(redact(text, secrets), 2000);
 }
 

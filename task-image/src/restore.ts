@@ -12,7 +12,8 @@ import { pipeline } from "node:stream/promises";
 import type { Restore } from "#core/entities.ts";
 import { restoreEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
-import { serverUri } from "#core/mongo-uri.ts";
+import { mongoTarget } from "#core/mongo-uri.ts";
+import { restoreTargetRefusal } from "#core/system-databases.ts";
 import {
   announceOutcome,
   type EngineDeps,
@@ -75,6 +76,9 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
   const secrets: Array<string | undefined> = [];
   log.info({ restore_id: restoreId, backup_id: restore.backup_id }, "restore started");
   try {
+    // The API refuses these; a record queued before the rule (or written around the API) is refused here.
+    const refusal = restoreTargetRefusal(restore.target_database);
+    if (refusal) throw new JobFailedError(refusal);
     const backup = await store.backups.get(restore.backup_id);
     if (!backup) throw new JobFailedError(`backup ${restore.backup_id} no longer exists`);
     if (backup.status !== "completed" || !backup.blob_key || !backup.sha256 || backup.size_bytes === null) {
@@ -84,6 +88,8 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     if (!server) throw new JobFailedError(`target server ${restore.target_server_id} no longer exists`);
     const password = await deps.secrets.get(server.id);
     secrets.push(password);
+    // Before reading the archive: a connection the rules refuse (or a missing password) fails now.
+    const { uri } = mongoTarget(server, password);
 
     // Pass 1: verify, writing nothing anywhere. The heartbeat goes on meanwhile (0 bytes restored
     // yet), or a long verification would look like a dead task to the reaper.
@@ -112,7 +118,6 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     const second = await deps.blobs.download(backup.blob_key, { signal, ifMatch: first.info.etag });
     const tap = new DigestTap();
     let summary: { restored: number; failed: number } | undefined;
-    const uri = serverUri(server);
     const run = await startTool(
       deps.tools.mongorestore,
       [...restoreArgs(restore), ...serverSelectionArgs(uri, deps.serverSelectionTimeoutSeconds)],

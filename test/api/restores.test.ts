@@ -4,10 +4,10 @@
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "#core/ids.ts";
-import { allPages, expectError } from "#test/support/api-expect.ts";
+import { allPages, expectError, expectInvalid } from "#test/support/api-expect.ts";
 import { type ApiWorld, addTestServer, apiWorld, waitForJob } from "#test/support/api-harness.ts";
 import { adminMongoClient, uniqueName } from "#test/support/env.ts";
-import { makeBackup, makeRestore } from "#test/support/fixtures.ts";
+import { makeBackup, makeDatabase, makeRestore, makeSchedule } from "#test/support/fixtures.ts";
 import { countDocuments, seedSampleDatabase, snapshotDatabase } from "#test/support/sample-data.ts";
 
 let mongo: MongoClient;
@@ -210,6 +210,77 @@ describe.each(["local", "aws"] as const)("/api/restore (%s store)", (kind) => {
     expectError(await api.call("GET", `/api/restore/${unknown}`), 404, "not_found");
     const { databases } = await mongo.db("admin").command({ listDatabases: 1, nameOnly: true });
     expect((databases as Array<{ name: string }>).map((d) => d.name)).not.toContain(target("no"));
+  });
+
+  // Issue 13 item 4: restoring into admin/local/config can grant access or break the cluster.
+  it("never restores into admin, local or config (any case): 422 on target_database, nothing queued", async () => {
+    const before = await api.snapshot();
+    for (const name of ["admin", "local", "config", "Admin", "LOCAL", "cOnFiG"]) {
+      const reply = await api.call("POST", "/api/restore", {
+        body: { backup_id: backup.id, target_database: name, drop: true },
+      });
+      expectInvalid(reply, "target_database", /system database/);
+    }
+    // A backup of admin restores only under another name: the default target is refused too.
+    const ofAdmin = await api.world.store.backups.create(
+      makeBackup({ server_id: server.id, database: "admin", status: "completed" }),
+    );
+    const defaulted = await api.call("POST", "/api/restore", { body: { backup_id: ofAdmin.id, drop: true } });
+    expectInvalid(defaulted, "target_database", /give another target_database/);
+    await api.world.store.backups.delete(ofAdmin.id);
+    expect(await api.snapshot()).toEqual(before);
+  });
+
+  it("never backs up local or config: 422 on database for triggers, schedules and enabling", async () => {
+    for (const name of ["local", "config", "Local", "CONFIG"]) {
+      expectInvalid(
+        await api.call("POST", "/api/backups", { body: { server_id: server.id, database: name } }),
+        "database",
+        /system database/,
+      );
+      expectInvalid(
+        await api.call("POST", "/api/schedules", {
+          body: { name: "sys", cron_expression: "0 3 * * *", server_id: server.id, database: name },
+        }),
+        "database",
+        /system database/,
+      );
+    }
+    // Records from before the rule: a managed `local` is skipped by fan-out and cannot be enabled,
+    // a schedule of `config` cannot be switched back on.
+    const other = await addTestServer(api, "with an old local record"); // never synced: only these two
+    const local = await api.world.store.databases.create(
+      makeDatabase({ server_id: other.id, name: "local", enabled: false }),
+    );
+    const real = await api.world.store.databases.create(
+      makeDatabase({ server_id: other.id, name: source, enabled: true }),
+    );
+    expectInvalid(
+      await api.call("PATCH", `/api/databases/${local.id}`, { body: { enabled: true } }),
+      "enabled",
+    );
+    await api.world.store.databases.update(local.id, { enabled: true });
+    const fanned = await api.call("POST", "/api/backups", { body: { server_id: other.id } });
+    expect(fanned.status, fanned.text).toBe(202);
+    expect(fanned.json.items.map((b: { database: string }) => b.database)).toEqual([source]);
+    await waitForJob(api, `/api/backups/${fanned.json.items[0].id}`);
+    // The task notes the backup on its database after the record ends; later tests compare snapshots.
+    const deadline = Date.now() + 30_000;
+    let noted = await api.world.store.databases.get(real.id);
+    while (!noted?.last_backup?.finished_at) {
+      if (Date.now() > deadline) throw new Error(`last_backup never noted: ${JSON.stringify(noted)}`);
+      await new Promise((r) => setTimeout(r, 50));
+      noted = await api.world.store.databases.get(real.id);
+    }
+    const schedule = await api.world.store.schedules.create(
+      makeSchedule({ server_id: server.id, database: "config", enabled: false }),
+    );
+    expectInvalid(
+      await api.call("POST", `/api/schedules/${schedule.id}/toggle`),
+      "database",
+      /system database/,
+    );
+    await api.world.store.schedules.delete(schedule.id);
   });
 
   it("lists restores with filters, newest first, page by page", async () => {

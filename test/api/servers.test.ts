@@ -10,6 +10,7 @@ import { auditOf, expectError, expectInvalid } from "#test/support/api-expect.ts
 import { type ApiWorld, addTestServer, apiWorld, knownPasswords } from "#test/support/api-harness.ts";
 import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeRestore } from "#test/support/fixtures.ts";
+import { type RecordingProxy, recordingProxy } from "#test/support/recording-proxy.ts";
 import { freePort } from "../../scripts/processes.ts";
 
 const wrongPassword = `wrong-${uniqueName("pw")}`;
@@ -249,7 +250,7 @@ describe.each(["local", "aws"] as const)("servers API (%s)", (kind) => {
         name: "renamed",
         host: server.host,
         options: { readPreference: "secondary" },
-        has_password: true,
+        has_password: false, // options change how it is reached: the password was not re-sent, so it went
         last_test: null,
         created_at: server.created_at,
       });
@@ -292,8 +293,10 @@ describe.each(["local", "aws"] as const)("servers API (%s)", (kind) => {
       expect(reply.status, reply.text).toBe(200);
       expect(reply.json.has_password).toBe(false);
       expect(await api.deps.secrets.get(server.id)).toBeUndefined();
+      // A username without a password: nothing is attempted, and the answer says what is missing.
       const test = await api.call("POST", `/api/servers/${server.id}/test`);
-      expect(test.json).toMatchObject({ ok: false, kind: "authentication" });
+      expectError(test, 409, "conflict");
+      expect(test.json.error.message).toMatch(/^password needed/);
     });
 
     it("switches between a connection string and host/port", async () => {
@@ -349,6 +352,168 @@ describe.each(["local", "aws"] as const)("servers API (%s)", (kind) => {
       expectInvalid(await put({ connection_string: "mongodb://" }), "connection_string");
       expectError(await api.call("PUT", `/api/servers/${server.id}`, malformed), 400, "malformed_request");
       expect(await api.snapshot()).toEqual(before);
+    });
+  });
+
+  // Issue 13 item 1: a stored password only ever goes to the server it was given for.
+  describe("a stored password is bound to its endpoint", () => {
+    let proxy: RecordingProxy;
+    beforeAll(async () => {
+      proxy = await recordingProxy({ host: m().host, port: m().port });
+    });
+    afterAll(async () => {
+      await proxy?.close();
+    });
+    const leaked = () => proxy.received().includes(Buffer.from(m().password));
+
+    it("a host change without a password deletes it; what the new host receives never holds it", async () => {
+      const server = await addTestServer(api, "moved");
+      // The old code kept the password and let options pick PLAIN, which sends it as is.
+      const plain = await api.call("PUT", `/api/servers/${server.id}`, {
+        body: { host: proxy.host, port: proxy.port, options: { authMechanism: "PLAIN" } },
+      });
+      await api.call("POST", `/api/servers/${server.id}/test`);
+      expect(leaked(), "the proxy received the old password").toBe(false);
+      expectInvalid(plain, "options", /use the auth_mechanism field/);
+      expectInvalid(
+        await api.call("PUT", `/api/servers/${server.id}`, {
+          body: { host: proxy.host, port: proxy.port, auth_mechanism: "PLAIN" },
+        }),
+        "auth_mechanism",
+        /tls/,
+      );
+      expect(await api.deps.secrets.get(server.id)).toBe(m().password); // refused: nothing changed
+
+      const moved = await api.call("PUT", `/api/servers/${server.id}`, {
+        body: { host: proxy.host, port: proxy.port },
+      });
+      expect(moved.status, moved.text).toBe(200);
+      expect(moved.json).toMatchObject({ host: proxy.host, port: proxy.port, has_password: false });
+      expect(await api.deps.secrets.get(server.id)).toBeUndefined();
+      const test = await api.call("POST", `/api/servers/${server.id}/test`);
+      expectError(test, 409, "conflict");
+      expect(test.json.error.message).toMatch(/^password needed/);
+      const listed = await api.call("GET", `/api/servers/${server.id}/databases`);
+      expectError(listed, 409, "conflict");
+      expect(leaked(), "the proxy received the old password").toBe(false);
+
+      // Given again with the change, it is used there (the proxy is a real path to FerretDB).
+      const before = proxy.connections();
+      const given = await api.call("PUT", `/api/servers/${server.id}`, {
+        body: { port: proxy.port, password: m().password },
+      });
+      expect(given.json.has_password).toBe(true);
+      expect((await api.call("POST", `/api/servers/${server.id}/test`)).json).toMatchObject({ ok: true });
+      expect(proxy.connections()).toBeGreaterThan(before);
+    });
+
+    it("port, tls, auth_source, auth_mechanism, replica_set, username, options and URI hosts each delete it", async () => {
+      const changes: Array<Record<string, unknown>> = [
+        { port: proxy.port },
+        { tls: true },
+        { auth_source: "other" },
+        { auth_mechanism: "SCRAM-SHA-1" },
+        { replica_set: "rs9" },
+        { username: "someone-else" },
+        { options: { appName: "x" } },
+        {
+          connection_string: `mongodb://${encodeURIComponent(m().username)}@${m().host}:${m().port},${proxy.host}:${proxy.port}/?authSource=admin`,
+        },
+      ];
+      for (const body of changes) {
+        const server = await addTestServer(api, "endpoint change");
+        const reply = await api.call("PUT", `/api/servers/${server.id}`, { body });
+        expect(reply.status, `${JSON.stringify(body)}: ${reply.text}`).toBe(200);
+        expect(reply.json.has_password, JSON.stringify(body)).toBe(false);
+        expect(await api.deps.secrets.get(server.id), JSON.stringify(body)).toBeUndefined();
+      }
+    });
+
+    it("a rename, a re-sent unchanged form, or a change that brings its password keeps or replaces it", async () => {
+      const server = await addTestServer(api, "kept");
+      const renamed = await api.call("PUT", `/api/servers/${server.id}`, { body: { name: "kept, renamed" } });
+      expect(renamed.json.has_password).toBe(true);
+      const same = await api.call("PUT", `/api/servers/${server.id}`, {
+        body: {
+          host: server.host,
+          port: server.port,
+          username: server.username,
+          auth_source: "admin",
+          tls: false,
+        },
+      });
+      expect(same.status, same.text).toBe(200);
+      expect(same.json.has_password).toBe(true);
+      expect(await api.deps.secrets.get(server.id)).toBe(m().password);
+      const uri = `mongodb://${encodeURIComponent(m().username)}:${encodeURIComponent(m().password)}@${proxy.host}:${proxy.port}/?authSource=admin`;
+      const withUriPassword = await api.call("PUT", `/api/servers/${server.id}`, {
+        body: { connection_string: uri },
+      });
+      expect(withUriPassword.json.has_password).toBe(true);
+      expect((await api.call("POST", `/api/servers/${server.id}/test`)).json).toMatchObject({ ok: true });
+    });
+
+    it("options may not override a first-class field or weaken TLS: 422 naming the field to use", async () => {
+      const server = await addTestServer(api, "options refused");
+      const before = await api.snapshot();
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ tls: "false" }, "tls"],
+        [{ ssl: "false" }, "tls"],
+        [{ tlsInsecure: "true" }, "tls"],
+        [{ tlsAllowInvalidCertificates: "true" }, "tls"],
+        [{ tlsAllowInvalidHostnames: "true" }, "tls"],
+        [{ authSource: "x" }, "auth_source"],
+        [{ replicaSet: "x" }, "replica_set"],
+        [{ authMechanism: "MONGODB-AWS" }, "auth_mechanism"],
+      ];
+      for (const [options, instead] of cases) {
+        const put = await api.call("PUT", `/api/servers/${server.id}`, { body: { options } });
+        expectInvalid(put, "options", new RegExp(`use the ${instead} field`));
+        const post = await api.call("POST", "/api/servers", {
+          body: { name: "refused", host: "db.example.com", options },
+        });
+        expectInvalid(post, "options", new RegExp(`use the ${instead} field`));
+      }
+      expectInvalid(
+        await api.call("POST", "/api/servers", {
+          body: { name: "refused", connection_string: "mongodb://db.example.com/?tls=true&tlsInsecure=true" },
+        }),
+        "connection_string",
+        /tlsInsecure/,
+      );
+      expect(await api.snapshot()).toEqual(before);
+    });
+
+    it("MONGODB-AWS only as the record's auth_mechanism; PLAIN only with tls", async () => {
+      const aws = await api.call("POST", "/api/servers", {
+        body: { name: "aws auth", host: "db.example.com", auth_mechanism: "MONGODB-AWS", tls: true },
+      });
+      expect(aws.status, aws.text).toBe(201);
+      expect(aws.json.auth_mechanism).toBe("MONGODB-AWS");
+      const plain = await api.call("POST", "/api/servers", {
+        body: {
+          name: "ldap",
+          host: "db.example.com",
+          username: "u",
+          password: "pw-ldap",
+          auth_mechanism: "PLAIN",
+        },
+      });
+      expectInvalid(plain, "auth_mechanism", /tls/);
+      const viaUri = await api.call("POST", "/api/servers", {
+        body: { name: "ldap uri", connection_string: "mongodb://u@db.example.com/?authMechanism=PLAIN" },
+      });
+      expectInvalid(viaUri, "connection_string", /tls/);
+      const plainTls = await api.call("POST", "/api/servers", {
+        body: { name: "ldap tls", host: "db.example.com", auth_mechanism: "PLAIN", tls: true },
+      });
+      expect(plainTls.status, plainTls.text).toBe(201);
+      expectInvalid(
+        await api.call("POST", "/api/servers", {
+          body: { name: "x509", host: "db.example.com", auth_mechanism: "MONGODB-X509" },
+        }),
+        "auth_mechanism",
+      );
     });
   });
 

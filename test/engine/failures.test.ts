@@ -6,6 +6,7 @@ import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
 import type { Server } from "#core/entities.ts";
+import { newId } from "#core/ids.ts";
 import { runBackup } from "#engine/backup.ts";
 import { createLogger } from "#functions/logger.ts";
 import {
@@ -21,6 +22,7 @@ import {
   waitForChild,
 } from "#test/support/engine-harness.ts";
 import { adminMongoClient, awsClientConfig, mongoInfo, uniqueName } from "#test/support/env.ts";
+import { makeServer } from "#test/support/fixtures.ts";
 import { seedBulkDatabase, seedSampleDatabase } from "#test/support/sample-data.ts";
 import { freePort } from "../../scripts/processes.ts";
 
@@ -90,6 +92,56 @@ describe.each([
 
   it("unknown database: not found, and no empty archive is kept", async () => {
     await expectFailedBackup(server, "no_such_database", /database "no_such_database" not found/);
+  });
+
+  // Issue 13 item 4, in the engine: a record queued before the rule (or around the API) is refused.
+  it("a backup of local or config, or a restore into admin/local/config, fails with the reason, touching nothing", async () => {
+    for (const name of ["local", "Config"]) {
+      await expectFailedBackup(server, name, /system database: local and config are never backed up/);
+    }
+    // Its own server: later tests expect no archive under the shared server's prefix.
+    const source = await registerServer(world, { name: "system targets" });
+    const queued = await queueBackup(world, source, small);
+    expect((await runEntryPoint(world, "backup", queued.id).result).code).toBe(0);
+    const backup = (await world.store.backups.get(queued.id))!;
+    for (const name of ["admin", "LOCAL", "config"]) {
+      const restore = await queueRestore(world, backup, { server: source, database: name, drop: true });
+      const exit = await runEntryPoint(world, "restore", restore.id).result;
+      expect(exit.code, exit.output).toBe(1);
+      expect((await world.store.restores.get(restore.id))?.error).toMatch(
+        /^\S+ is a system database: admin, local and config are never restore targets$/,
+      );
+    }
+    const admin = await mongo.db("admin").listCollections({}, { nameOnly: true }).toArray();
+    expect(admin.map((c) => c.name)).not.toContain("customers");
+  });
+
+  // Issue 13 item 1, in the engine: a username without a stored password is not attempted.
+  it("a server with a username but no stored password: password needed", async () => {
+    const bare = makeServer({ ...server, id: newId(), name: "no password", has_password: false });
+    await world.store.servers.create(bare);
+    const { record } = await expectFailedBackup(bare, small, /^password needed: server \S+ has a username/);
+    expect(record.error).not.toMatch(/unexpected/);
+    const oldOptions = await registerServer(world, { name: "old options", options: { tlsInsecure: "true" } });
+    await expectFailedBackup(
+      oldOptions,
+      small,
+      /^options: tlsInsecure may not be set in options: use the tls field/,
+    );
+  });
+
+  // Issue 13 item 5: a short password that is part of a database name leaves the name readable.
+  it("a reason naming a database that contains the (short) password keeps the name whole", async () => {
+    const user = uniqueName("short_pw_user").replace("-", "_");
+    // FerretDB takes only the default (empty) roles; its users may still run what this needs.
+    await mongo.db("admin").command({ createUser: user, pwd: "prod", roles: [] });
+    try {
+      const shortPassword = await registerServer(world, { name: "short password", username: user }, "prod");
+      const missing = `production_${world.kind}_missing`;
+      await expectFailedBackup(shortPassword, missing, new RegExp(`database "${missing}" not found`));
+    } finally {
+      await mongo.db("admin").command({ dropUser: user });
+    }
   });
 
   it("keeps the password out of the tool's command line and environment, and fails when the tool is killed", async () => {

@@ -21,6 +21,7 @@ export function makeServer(overrides: Partial<Server> = {}): Server {
     port: 27017,
     username: "backup",
     auth_source: "admin",
+    auth_mechanism: null,
     tls: true,
     replica_set: null,
     options: { readPreference: "secondary" },

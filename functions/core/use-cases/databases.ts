@@ -2,9 +2,10 @@
 // fan-out, removed from management. Sync never deletes: a database that vanished is marked, so
 // its backups and history stay visible until someone removes it on purpose.
 import type { ManagedDatabase, Server } from "../entities.ts";
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, PasswordNeededError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import { ConnectionFailedError } from "../ports.ts";
+import { backupSourceRefusal } from "../system-databases.ts";
 import { type Actor, audited, type CoreDeps, listAll } from "./deps.ts";
 import { getServer, targetOf } from "./servers.ts";
 
@@ -45,10 +46,12 @@ async function syncServer(deps: CoreDeps, server: Server): Promise<SyncResult> {
   let found: Map<string, number | null>;
   try {
     const listed = await deps.inspector.listDatabases(await targetOf(deps, server));
-    found = new Map(listed.map((d) => [d.name, d.size_on_disk]));
+    // local and config are never backed up, so never managed (whatever an inspector lists).
+    found = new Map(listed.filter((d) => !backupSourceRefusal(d.name)).map((d) => [d.name, d.size_on_disk]));
   } catch (error) {
+    // One unreachable (or password-less) server must not stop the others' sync; its databases stay.
+    if (error instanceof PasswordNeededError) return { ...result, ok: false, error: error.message };
     if (!(error instanceof ConnectionFailedError)) throw error;
-    // One unreachable server must not stop the others' sync; its databases stay as they were.
     return { ...result, ok: false, error: `${error.kind}: ${error.message}` };
   }
   const known = await listAll((f, p) => deps.store.databases.list(f, p), { server_id: server.id });
@@ -93,7 +96,9 @@ export async function setDatabaseEnabled(
   id: string,
   enabled: boolean,
 ): Promise<ManagedDatabase> {
-  await getDatabase(deps, id);
+  const db = await getDatabase(deps, id);
+  const refusal = enabled ? backupSourceRefusal(db.name) : undefined;
+  if (refusal) throw new ValidationError("enabled", refusal);
   return await audited(
     deps,
     actor,
@@ -118,12 +123,15 @@ export async function deleteDatabase(deps: CoreDeps, actor: Actor, id: string): 
 /**
  * The databases a fan-out covers: `{}` every enabled database on every server, `server_id` that
  * server's enabled ones, `server_id + database` that one (asked for by name, so even if disabled).
- * Databases a sync found missing are left out of the wider scopes.
+ * Databases a sync found missing are left out of the wider scopes, and so are `local` and `config`
+ * (a record from before sync skipped them); asked for by name they are a 422 on `database`.
  */
 export async function fanOutScope(
   deps: Pick<CoreDeps, "store">,
   scope: { server_id?: string | null | undefined; database?: string | null | undefined },
 ): Promise<ManagedDatabase[]> {
+  const refusal = scope.database ? backupSourceRefusal(scope.database) : undefined;
+  if (refusal) throw new ValidationError("database", refusal);
   if (scope.server_id && scope.database) {
     const page = await deps.store.databases.list(
       { server_id: scope.server_id, name: scope.database },
@@ -139,5 +147,5 @@ export async function fanOutScope(
   }
   const filter = scope.server_id ? { server_id: scope.server_id, enabled: true } : { enabled: true };
   const databases = await listAll((f, p) => deps.store.databases.list(f, p), filter);
-  return databases.filter((d) => !d.vanished_at);
+  return databases.filter((d) => !d.vanished_at && !backupSourceRefusal(d.name));
 }

@@ -5,6 +5,7 @@ import type { Restore } from "../entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { TriggerRestoreInput } from "../inputs.ts";
+import { restoreTargetRefusal } from "../system-databases.ts";
 import { getBackup } from "./backups.ts";
 import { type Actor, audited, type CoreDeps } from "./deps.ts";
 import { startJob } from "./jobs.ts";
@@ -25,6 +26,14 @@ export async function triggerRestore(
   const targetServerId = input.target_server_id ?? backup.server_id;
   await getServer(deps, targetServerId);
   const targetDatabase = input.target_database ?? backup.database;
+  // Named or defaulted from the backup (a backup of admin restores only under another name).
+  const refusal = restoreTargetRefusal(targetDatabase);
+  if (refusal) {
+    throw new ValidationError(
+      "target_database",
+      input.target_database === undefined ? `${refusal} (give another target_database)` : refusal,
+    );
+  }
   const drop = input.drop ?? false;
   return await audited(
     deps,

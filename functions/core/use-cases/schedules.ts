@@ -6,6 +6,7 @@ import type { Schedule } from "../entities.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { CreateScheduleInput, UpdateScheduleInput } from "../inputs.ts";
+import { backupSourceRefusal } from "../system-databases.ts";
 import { type ScheduleView, withNextRuns } from "../views.ts";
 import { fanOutScope } from "./databases.ts";
 import { type Actor, audited, type CoreDeps, definedOnly } from "./deps.ts";
@@ -104,6 +105,9 @@ export async function updateSchedule(
 
 export async function toggleSchedule(deps: CoreDeps, actor: Actor, id: string): Promise<ScheduleView> {
   const current = await getSchedule(deps, id);
+  // A schedule stored before local/config were refused is not switched back on.
+  const refusal = !current.enabled && current.database ? backupSourceRefusal(current.database) : undefined;
+  if (refusal) throw new ValidationError("database", refusal);
   return await audited(
     deps,
     actor,

@@ -1,11 +1,10 @@
 // Servers: create/update/delete with the password kept in the secret store (write-only), the
 // connection test and database discovery through the inspector port.
-import { ConnectionString } from "mongodb-connection-string-url";
 import type { Server } from "../entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { CreateServerInput, UpdateServerInput } from "../inputs.ts";
-import { serverUri, stripPassword } from "../mongo-uri.ts";
+import { endpointOf, fromConnectionString, mongoTarget, serverUri } from "../mongo-uri.ts";
 import type { ConnectionTestResult, DiscoveredDatabase, MongoTarget } from "../ports.ts";
 import { type Actor, audited, type CoreDeps, definedOnly, listAll } from "./deps.ts";
 
@@ -13,32 +12,6 @@ export async function getServer(deps: Pick<CoreDeps, "store">, id: string): Prom
   const server = await deps.store.servers.get(id);
   if (!server) throw new NotFoundError("server", id);
   return server;
-}
-
-/** Host and port shown for a server given by connection string: its first host. */
-function firstHost(uri: string): { host: string; port: number } {
-  const cs = new ConnectionString(uri);
-  const [first = "localhost"] = cs.hosts;
-  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(first);
-  return { host: match?.[1] ?? first, port: match?.[2] ? Number(match[2]) : 27017 };
-}
-
-/** The server fields a connection string decides, and the password it carried. */
-function fromConnectionString(connectionString: string) {
-  const { uri, password } = stripPassword(connectionString);
-  const cs = new ConnectionString(uri);
-  return {
-    fields: {
-      connection_string: uri,
-      ...firstHost(uri),
-      username: cs.username ? decodeURIComponent(cs.username) : null,
-      auth_source: cs.searchParams.get("authSource"),
-      tls: cs.isSRV || cs.searchParams.get("tls") === "true" || cs.searchParams.get("ssl") === "true",
-      replica_set: cs.searchParams.get("replicaSet"),
-      options: {},
-    },
-    password,
-  };
 }
 
 /** The server record a create request describes (not yet stored) and the password apart. */
@@ -65,6 +38,7 @@ function draftServer(
       port: input.port ?? 27017,
       username: input.username ?? null,
       auth_source: input.auth_source ?? null,
+      auth_mechanism: input.auth_mechanism ?? null,
       tls: input.tls ?? false,
       replica_set: input.replica_set ?? null,
       options: input.options ?? {},
@@ -96,7 +70,15 @@ export async function createServer(deps: CoreDeps, actor: Actor, input: CreateSe
   );
 }
 
-const uriFields = ["port", "username", "auth_source", "tls", "replica_set", "options"] as const;
+const uriFields = [
+  "port",
+  "username",
+  "auth_source",
+  "auth_mechanism",
+  "tls",
+  "replica_set",
+  "options",
+] as const;
 
 export async function updateServer(
   deps: CoreDeps,
@@ -137,6 +119,13 @@ export async function updateServer(
         patch.connection_string = null; // back to host/port
       }
       serverUri({ ...current, ...patch });
+      // The stored password belongs to where and how the server was reached (`endpointOf`). Sent
+      // anywhere else it would go to whoever answers there, so a changed endpoint without a new
+      // password in the same request deletes it. Compared by value: a form that re-sends unchanged
+      // fields keeps it.
+      if (newPassword === undefined && endpointOf({ ...current, ...patch }) !== endpointOf(current)) {
+        newPassword = null;
+      }
       const previousPassword = newPassword === undefined ? undefined : await deps.secrets.get(id);
       if (typeof newPassword === "string") {
         await deps.secrets.put(id, newPassword);
@@ -231,8 +220,9 @@ export async function deleteServer(
   );
 }
 
+/** What connects to a saved server; PasswordNeededError (409) when it has a username but no password. */
 export async function targetOf(deps: Pick<CoreDeps, "secrets">, server: Server): Promise<MongoTarget> {
-  return { uri: serverUri(server), password: await deps.secrets.get(server.id) };
+  return mongoTarget(server, await deps.secrets.get(server.id));
 }
 
 /** Tests the connection and records the verdict on the server. */
