@@ -18,8 +18,13 @@ export interface Draft {
   authSource: string;
   tls: boolean;
   replicaSet: string;
+  /** "" is the driver's default (SCRAM). */
+  authMechanism: "" | NonNullable<Server["auth_mechanism"]>;
   connectionString: string;
 }
+
+/** What the form offers: the API's mechanisms, PLAIN only over TLS (the API refuses it otherwise). */
+export const AUTH_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "MONGODB-AWS"] as const;
 
 export function draftOf(server: Server | null): Draft {
   return {
@@ -33,13 +38,23 @@ export function draftOf(server: Server | null): Draft {
     authSource: server?.auth_source ?? "",
     tls: server?.tls ?? false,
     replicaSet: server?.replica_set ?? "",
+    authMechanism: server?.auth_mechanism ?? "",
     connectionString: server?.connection_string ?? "",
   };
 }
 
 const HOST = /^[A-Za-z0-9._:[\]-]+$/;
 /** Fields a connection string decides: their 422s show under the connection string. */
-export const URI_DECIDES = ["host", "port", "username", "auth_source", "tls", "replica_set", "options"];
+export const URI_DECIDES = [
+  "host",
+  "port",
+  "username",
+  "auth_source",
+  "auth_mechanism",
+  "tls",
+  "replica_set",
+  "options",
+];
 
 export function check(d: Draft): Errors {
   const errors: Errors = {};
@@ -67,6 +82,9 @@ export function check(d: Draft): Errors {
       errors.connection_string = "At most 4096 characters, no control characters.";
     }
   }
+  if (d.mode === "host" && d.authMechanism === "PLAIN" && !d.tls) {
+    errors.auth_mechanism = "PLAIN sends the password in clear: turn on TLS.";
+  }
   if (d.password.length > 1024) errors.password = "At most 1024 characters.";
   return errors;
 }
@@ -89,6 +107,7 @@ export function createBody(d: Draft): Body<"POST", "/api/servers"> {
     ...(username === null ? {} : { username }),
     ...(authSource === null ? {} : { auth_source: authSource }),
     ...(replicaSet === null ? {} : { replica_set: replicaSet }),
+    ...(d.authMechanism ? { auth_mechanism: d.authMechanism } : {}),
     ...password,
   };
 }
@@ -110,6 +129,7 @@ export function updateBody(server: Server, d: Draft): Body<"PUT", "/api/servers/
       auth_source: orNull(d.authSource),
       tls: d.tls,
       replica_set: orNull(d.replicaSet),
+      auth_mechanism: d.authMechanism || null,
     };
     // From a connection string to host/port: send them all, the record takes them as a whole.
     const changed = <K extends keyof typeof next>(field: K) => wasUri || next[field] !== server[field];
@@ -119,8 +139,19 @@ export function updateBody(server: Server, d: Draft): Body<"PUT", "/api/servers/
     if (changed("auth_source")) body.auth_source = next.auth_source;
     if (changed("tls")) body.tls = next.tls;
     if (changed("replica_set")) body.replica_set = next.replica_set;
+    if (changed("auth_mechanism")) body.auth_mechanism = next.auth_mechanism;
   }
   if (d.removePassword) body.password = null;
   else if (d.password) body.password = d.password;
   return body;
+}
+
+/**
+ * True when saving `d` would change where or how the server is reached without a new password: the
+ * API then removes the stored one (a password only ever goes to the endpoint it was given for).
+ */
+export function dropsPassword(server: Server, d: Draft): boolean {
+  if (!server.has_password || d.password || d.removePassword) return false;
+  const { name: _name, password: _password, ...endpoint } = updateBody(server, d);
+  return Object.keys(endpoint).length > 0;
 }

@@ -7,10 +7,12 @@ import { useApp } from "../../lib/context.ts";
 import { useAction } from "../../lib/hooks.ts";
 import type { Server } from "../../lib/types.ts";
 import {
+  AUTH_MECHANISMS,
   check,
   createBody,
   type Draft,
   draftOf,
+  dropsPassword,
   type Errors,
   URI_DECIDES,
   updateBody,
@@ -80,9 +82,11 @@ export function ServerForm({ server, onSaved, onCancel }: Props) {
       .join(" ");
   const title = server ? `Edit ${server.name}` : "New server";
   const passwordHint = server
-    ? server.has_password
-      ? "A password is stored. Leave empty to keep it."
-      : "No password is stored. Leave empty for none."
+    ? dropsPassword(server, draft)
+      ? "This change of where or how the server is reached removes the stored password: type it again to keep one."
+      : server.has_password
+        ? "A password is stored. Leave empty to keep it."
+        : "No password is stored. Leave empty for none."
     : "Optional. Stored in the secret store; it is never shown again.";
 
   return (
@@ -188,6 +192,26 @@ export function ServerForm({ server, onSaved, onCancel }: Props) {
                 spellcheck={false}
                 onInput={(e) => set("replicaSet", e.currentTarget.value)}
               />
+            )}
+          </Field>
+          <Field
+            label="Authentication"
+            error={errorOf("auth_mechanism")}
+            hint="Default: SCRAM, the driver's choice. PLAIN (LDAP) needs TLS; MONGODB-AWS signs with this deployment's own AWS role."
+          >
+            {(f) => (
+              <select
+                {...f}
+                value={draft.authMechanism}
+                onChange={(e) => set("authMechanism", e.currentTarget.value as Draft["authMechanism"])}
+              >
+                <option value="">Default (SCRAM)</option>
+                {AUTH_MECHANISMS.map((m) => (
+                  <option value={m} key={m}>
+                    {m}
+                  </option>
+                ))}
+              </select>
             )}
           </Field>
           <label class="checkbox tls-option">
