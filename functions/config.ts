@@ -9,6 +9,7 @@ import { loadOnFirstCall, once } from "#adapters/load-on-first-call.ts";
 import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { OutboundAllowlist } from "#core/entities.ts";
 
 import type { BlobStore, DownloadLinker, MetadataStore, SecretStore } from "#core/ports.ts";
 
@@ -21,6 +22,20 @@ const Common = z.object({
   MBM_SERVER_SELECTION_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(30),
   /** How often a running job's progress (bytes so far) is written to its record. */
   MBM_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /**
+   * CIDRs (comma-separated) the task admits for MongoDB servers besides the settings'
+   * outbound_allowlist. Local mode sets loopback; a deployment on AWS leaves it empty.
+   */
+  MBM_MONGODB_ALLOWLIST: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(OutboundAllowlist),
 });
 
 /** `a,b,c` (spaces allowed) as a list; absent or empty is an empty list. */

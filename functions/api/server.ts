@@ -13,6 +13,7 @@ import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { JobStatus } from "#core/entities.ts";
 import { NotFoundError } from "#core/errors.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { JobRef, PageRequest } from "#core/ports.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
 import { dispatch } from "#core/use-cases/dispatch.ts";
@@ -78,6 +79,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     MBM_MONGORESTORE: options.tools.mongorestore,
     MBM_SERVER_SELECTION_TIMEOUT_S: String(options.serverSelectionTimeoutSeconds ?? 30),
     MBM_LOG_LEVEL: process.env.MBM_LOG_LEVEL ?? "info",
+    // Local mode's MongoDB servers (its demo among them) run on this machine: loopback is admitted
+    // for them, never for webhooks (local mode's own API on 127.0.0.1 is what those must not reach).
+    MBM_MONGODB_ALLOWLIST: loopbackCidrs.join(","),
     ...(options.secretKey ? { MBM_SECRET_KEY: options.secretKey } : {}),
   };
   const config = EngineEnv.parse(taskEnv);
@@ -94,7 +98,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   const deps: CoreDeps = {
     ...adapters,
-    inspector: new MongoDriverInspector({ timeoutMs: 5_000 }),
+    inspector: new MongoDriverInspector({ timeoutMs: 5_000, allowlist: config.MBM_MONGODB_ALLOWLIST }),
     runner,
     scheduler: ticker,
     alerts: buildAlerts(config, log.child({ component: "events" })),

@@ -27,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     log,
     serverSelectionTimeoutSeconds: config.MBM_SERVER_SELECTION_TIMEOUT_S,
     progressIntervalMs: config.MBM_PROGRESS_INTERVAL_MS,
+    mongoAllowlist: config.MBM_MONGODB_ALLOWLIST,
     alerts: buildAlerts(config, log.child({ component: "events" })),
     runnerRef: process.env.MBM_RUNNER_REF ?? (await ownRunnerRef(log)),
   };

@@ -15,6 +15,7 @@ import { nowIso } from "#core/ids.ts";
 import { serverUri } from "#core/mongo-uri.ts";
 import {
   announceOutcome,
+  checkServerAddresses,
   type EngineDeps,
   elapsedMs,
   failureReason,
@@ -84,6 +85,9 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     if (!server) throw new JobFailedError(`target server ${restore.target_server_id} no longer exists`);
     const password = await deps.secrets.get(server.id);
     secrets.push(password);
+    // Before reading the archive, so a refused server costs no download; again before the tool
+    // starts, as the verification may take long enough for DNS to have moved.
+    await checkServerAddresses(deps, serverUri(server));
 
     // Pass 1: verify, writing nothing anywhere. The heartbeat goes on meanwhile (0 bytes restored
     // yet), or a long verification would look like a dead task to the reaper.
@@ -113,6 +117,7 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     const tap = new DigestTap();
     let summary: { restored: number; failed: number } | undefined;
     const uri = serverUri(server);
+    await checkServerAddresses(deps, uri);
     const run = await startTool(
       deps.tools.mongorestore,
       [...restoreArgs(restore), ...serverSelectionArgs(uri, deps.serverSelectionTimeoutSeconds)],

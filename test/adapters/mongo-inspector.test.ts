@@ -8,12 +8,14 @@ import { createServer as createTlsServer } from "node:tls";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import { ConnectionFailedError, type ConnectionTestResult, type MongoTarget } from "#core/ports.ts";
 import { adminMongoClient, mongoInfo, scratchDir, uniqueName } from "#test/support/env.ts";
 import { freePort } from "../../scripts/processes.ts";
 
-const inspector = new MongoDriverInspector();
-const fast = new MongoDriverInspector({ timeoutMs: 1500 });
+// The test FerretDB and the fake servers below listen on loopback, which is admitted explicitly.
+const inspector = new MongoDriverInspector({ allowlist: loopbackCidrs });
+const fast = new MongoDriverInspector({ timeoutMs: 1500, allowlist: loopbackCidrs });
 
 function ferretUri(query = ""): string {
   const m = mongoInfo();

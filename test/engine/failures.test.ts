@@ -1,11 +1,13 @@
 // Every way a job can fail ends with the record `failed`, a clear reason free of secrets, a non-zero
 // exit, and nothing left in the blob store (no object, no multipart upload, no partial file).
+
 import { Writable } from "node:stream";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
 import type { Server } from "#core/entities.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import { runBackup } from "#engine/backup.ts";
 import { createLogger } from "#functions/logger.ts";
 import {
@@ -86,6 +88,21 @@ describe.each([
     const closed = await freePort();
     const badServer = await registerServer(world, { name: "nobody home", port: closed });
     await expectFailedBackup(badServer, small, /server unreachable/);
+  });
+
+  it("a server at a refused address: the tool never starts (metadata endpoint, unspecified)", async () => {
+    for (const [host, reason] of [
+      [
+        "169.254.169.254",
+        /^the server's address is refused: 169\.254\.169\.254 is a cloud metadata endpoint/,
+      ],
+      ["0.0.0.0", /^the server's address is refused: 0\.0\.0\.0 is an unspecified address/],
+    ] as const) {
+      const refused = await registerServer(world, { name: `at ${host}`, host });
+      const { record, output } = await expectFailedBackup(refused, small, reason);
+      expect(output).not.toContain("mongodump exited");
+      expect(record.tool_version).toBeNull();
+    }
   });
 
   it("unknown database: not found, and no empty archive is kept", async () => {
@@ -210,6 +227,7 @@ describe("S3 failing mid-stream", () => {
         log,
         serverSelectionTimeoutSeconds: 3,
         runnerRef: "test",
+        mongoAllowlist: loopbackCidrs, // the test FerretDB runs on loopback
       },
       queued.id,
       new AbortController().signal,
@@ -244,6 +262,7 @@ describe("the completion write's reply is lost", () => {
         log: createLogger("test", { level: "silent" }),
         serverSelectionTimeoutSeconds: 3,
         runnerRef: "test",
+        mongoAllowlist: loopbackCidrs, // the test FerretDB runs on loopback
       },
       queued.id,
       new AbortController().signal,

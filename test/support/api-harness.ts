@@ -12,6 +12,7 @@ import { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.
 import { SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
 import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
 import { listAll } from "#core/use-cases/deps.ts";
 import { type App, createApp } from "#functions/api/app.ts";
@@ -55,7 +56,14 @@ export interface Reply {
 
 export async function apiWorld(
   kind: "aws" | "local",
-  options: { runJobs?: boolean } = {},
+  options: {
+    runJobs?: boolean;
+    /**
+     * CIDRs the inspector admits for MongoDB servers (as local mode admits loopback). Default
+     * loopback, where the test FerretDB runs; `[]` is the product's default (AWS).
+     */
+    mongoAllowlist?: readonly string[];
+  } = {},
 ): Promise<ApiWorld> {
   const world = kind === "aws" ? await awsWorld() : await localWorld();
   knownPasswords.add(mongoInfo().password);
@@ -73,7 +81,11 @@ export async function apiWorld(
     store: world.store,
     secrets: world.secrets,
     blobs: world.blobs,
-    inspector: new MongoDriverInspector({ timeoutMs: 3_000 }),
+    // The test FerretDB runs on loopback: admitted explicitly, as local mode does (never by default).
+    inspector: new MongoDriverInspector({
+      timeoutMs: 3_000,
+      allowlist: options.mongoAllowlist ?? loopbackCidrs,
+    }),
     runner,
     scheduler: null,
     alerts: {

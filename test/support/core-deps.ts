@@ -3,6 +3,7 @@
 import { HttpWebhookSender } from "#adapters/http-webhook.ts";
 import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { Alerts, CoreDeps } from "#core/use-cases/deps.ts";
 import { createLogger } from "#functions/logger.ts";
 import type { EngineWorld } from "./engine-harness.ts";
@@ -21,7 +22,8 @@ export function coreDepsOf(world: EngineWorld, overrides: Partial<CoreDeps> = {}
     store: world.store,
     secrets: world.secrets,
     blobs: world.blobs,
-    inspector: new MongoDriverInspector({ timeoutMs: 1_000 }),
+    // The test FerretDB runs on loopback: admitted explicitly, as local mode does (never by default).
+    inspector: new MongoDriverInspector({ timeoutMs: 1_000, allowlist: loopbackCidrs }),
     runner: null,
     scheduler: null,
     alerts: quietAlerts(),

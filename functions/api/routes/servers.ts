@@ -35,7 +35,7 @@ const Discovered = z.object({
 });
 const TestReply = z.object({
   ok: z.boolean(),
-  kind: z.enum(["authentication", "unreachable", "tls", "timeout", "other"]).nullable(),
+  kind: z.enum(["authentication", "unreachable", "tls", "timeout", "refused", "other"]).nullable(),
   message: z.string().nullable(),
   server: Server,
 });

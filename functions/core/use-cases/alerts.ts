@@ -41,8 +41,13 @@ export async function announce(deps: AlertDeps, event: DomainEvent | undefined):
     if (webhook) {
       work.push(
         (async () => {
-          const url = (await currentSettings(deps).catch(() => undefined))?.webhook_url;
-          if (url) await deliver(deps, "webhook", event.type, () => webhook.post(url, webhookBody(event)));
+          const settings = await currentSettings(deps).catch(() => undefined);
+          const url = settings?.webhook_url;
+          const allowlist = settings?.outbound_allowlist;
+          if (url)
+            await deliver(deps, "webhook", event.type, () =>
+              webhook.post(url, webhookBody(event), { allowlist }),
+            );
         })(),
       );
     }
@@ -54,6 +59,7 @@ export async function announce(deps: AlertDeps, event: DomainEvent | undefined):
 export async function deliverTestWebhook(
   deps: AlertDeps,
   url: string,
+  allowlist: readonly string[],
 ): Promise<{ delivered: boolean; attempts: number; error: string | null }> {
   if (!deps.alerts.webhook)
     return { delivered: false, attempts: 0, error: "this deployment has no webhook sender" };
@@ -63,7 +69,9 @@ export async function deliverTestWebhook(
     time: nowIso(),
     detail: {},
   };
-  const outcome = await deliver(deps, "webhook", "Test", () => deps.alerts.webhook!.post(url, body));
+  const outcome = await deliver(deps, "webhook", "Test", () =>
+    deps.alerts.webhook!.post(url, body, { allowlist }),
+  );
   return outcome;
 }
 

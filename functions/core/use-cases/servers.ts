@@ -231,8 +231,20 @@ export async function deleteServer(
   );
 }
 
-export async function targetOf(deps: Pick<CoreDeps, "secrets">, server: Server): Promise<MongoTarget> {
-  return { uri: serverUri(server), password: await deps.secrets.get(server.id) };
+export async function targetOf(
+  deps: Pick<CoreDeps, "secrets" | "store">,
+  server: Server,
+): Promise<MongoTarget> {
+  return {
+    uri: serverUri(server),
+    password: await deps.secrets.get(server.id),
+    allowlist: await outboundAllowlist(deps),
+  };
+}
+
+/** The settings' outbound_allowlist: the inspector checks a server's addresses against it. */
+async function outboundAllowlist(deps: Pick<CoreDeps, "store">): Promise<string[]> {
+  return (await deps.store.settings.get())?.outbound_allowlist ?? [];
 }
 
 /** Tests the connection and records the verdict on the server. */
@@ -269,5 +281,9 @@ export async function probeDatabases(
 ): Promise<DiscoveredDatabase[]> {
   const { server, password } = draftServer(input, nowIso());
   if (server.host === "" && !server.connection_string) throw new ValidationError("host", "is required");
-  return await deps.inspector.listDatabases({ uri: serverUri(server), password });
+  return await deps.inspector.listDatabases({
+    uri: serverUri(server),
+    password,
+    allowlist: await outboundAllowlist(deps),
+  });
 }
