@@ -1,10 +1,11 @@
 // Outbound requests never reach addresses they must not (issue 13, item 2), through the app on the
 // local adapters: webhook URLs that are or resolve to internal addresses are refused at PUT and at
 // delivery (without ever measuring the target), the allowlist admits a loopback receiver, MongoDB
-// servers at metadata/loopback addresses are refused unless allowlisted.
+// servers at metadata/loopback addresses are refused unless allowlisted, and probes are rate limited.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectInvalid } from "#test/support/api-expect.ts";
+import { expectError, expectInvalid } from "#test/support/api-expect.ts";
 import { type ApiWorld, addTestServer, apiWorld } from "#test/support/api-harness.ts";
+import { mongoInfo } from "#test/support/env.ts";
 import { makeSettings } from "#test/support/fixtures.ts";
 import { startWebhookServer, type WebhookServer } from "#test/support/webhook-server.ts";
 
@@ -129,6 +130,34 @@ describe("MongoDB servers", () => {
       expect(allow.status, allow.text).toBe(200);
       const ok = await strict.call("POST", `/api/servers/${server.id}/test`);
       expect(ok.json, ok.text).toMatchObject({ ok: true, kind: null });
+    });
+
+    it("rate limits probe-databases per caller: 10 a minute, then 429 with Retry-After", async () => {
+      const m = mongoInfo();
+      const probe = (as: "operator" | "viewer" = "operator") =>
+        strict.call("POST", "/api/servers/probe-databases", {
+          body: {
+            name: "probe",
+            host: "169.254.169.254",
+            port: 27017,
+            username: m.username,
+            password: "Pw-probe-1",
+          },
+          as,
+        });
+      for (let i = 0; i < 10; i++) {
+        const reply = await probe();
+        expectError(reply, 502, "connection_failed");
+        expect(reply.json.error.details).toEqual({ kind: "refused" });
+      }
+      const limited = await probe();
+      expectError(limited, 429, "rate_limited");
+      expect(limited.json.error.message).toMatch(/at most 10 per 60 s/);
+      const retryAfter = Number(limited.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      // Another caller has its own count.
+      expect((await probe("viewer")).status).not.toBe(429);
     });
   });
 });
