@@ -183,6 +183,20 @@ describe.each([
     expect(await databaseExists(target)).toBe(false);
   });
 
+  it("a restore to a server at a refused address fails before reading the archive or starting the tool", async () => {
+    const queued = await queueBackup(world, server, small);
+    expect((await runEntryPoint(world, "backup", queued.id).result).code).toBe(0);
+    const backup = (await world.store.backups.get(queued.id))!;
+    const metadata = await registerServer(world, { name: "metadata target", host: "169.254.169.254" });
+    const restore = await queueRestore(world, backup, { server: metadata, database: `${small}_meta` });
+    const exit = await runEntryPoint(world, "restore", restore.id).result;
+    expect(exit.code, exit.output).toBe(1);
+    expect((await world.store.restores.get(restore.id))?.error).toBe(
+      "the server's address is refused: 169.254.169.254 is a cloud metadata endpoint (never allowed)",
+    );
+    expect(exit.output).not.toContain("mongorestore exited");
+  });
+
   it("refuses to claim a job that is not queued, changing nothing", async () => {
     const queued = await queueBackup(world, server, small);
     await world.store.backups.transition(queued.id, "cancelled");
