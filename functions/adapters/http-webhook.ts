@@ -2,8 +2,8 @@
 // network errors, timeouts) with exponential backoff (p-retry); any other answer is final.
 // Webhook URLs carry their secret in the path (Slack: /services/T…/B…/secret), the query or the
 // userinfo, so what a failure says names the URL's origin only, and redirects are never followed.
-// The host is resolved once per delivery and every address checked against the outbound policy
-// (only public addresses, or the allowlist's); the requests connect to those checked addresses
+// Each attempt resolves the host once and checks every address against the outbound policy (only
+// public addresses, or the allowlist's); the request connects to those checked addresses
 // (node:http with a pinned `lookup`, TLS still verified against the URL's host name), so a DNS
 // answer that changes between the check and the connection cannot redirect them. A refused target
 // is refused before anything is sent: its status and timing are never measured, so never reported.
@@ -69,7 +69,16 @@ export class HttpWebhookSender implements WebhookSender {
 
   async check(url: string, options: WebhookPostOptions = {}): Promise<void> {
     const target = parseTarget(url);
-    await this.#addresses(target, options);
+    const allowlist = allowlistOf(options);
+    try {
+      await resolveChecked(target.hostname, "webhook", allowlist);
+    } catch (error) {
+      if (error instanceof OutboundRefusedError) throw refusal(target, error, 1);
+      throw new WebhookDeliveryError(
+        `webhook URL ${target.origin}/… could not be checked: ${networkFailure(error, target, 0)}`,
+        1,
+      );
+    }
   }
 
   async post(
@@ -78,13 +87,22 @@ export class HttpWebhookSender implements WebhookSender {
     options: WebhookPostOptions = {},
   ): Promise<{ attempts: number }> {
     const target = parseTarget(url);
-    const addresses = await this.#addresses(target, options);
+    const allowlist = allowlistOf(options);
     const payload = JSON.stringify(body);
     const timeoutMs = this.#attemptTimeoutMs;
     let attempts = 0;
 
     const attempt = async () => {
       attempts++;
+      // Each attempt resolves once and connects only to the addresses it checked; a refusal is final
+      // and nothing is sent, a failed lookup is retried like any network error.
+      let addresses: LookupAddress[];
+      try {
+        addresses = await resolveChecked(target.hostname, "webhook", allowlist);
+      } catch (error) {
+        if (error instanceof OutboundRefusedError) throw new AbortError(error);
+        throw new AttemptError(networkFailure(error, target, timeoutMs));
+      }
       let res: { status: number; retryAfter: string | undefined };
       try {
         res = await postOnce(target, addresses, payload, timeoutMs);
@@ -111,6 +129,8 @@ export class HttpWebhookSender implements WebhookSender {
         },
       });
     } catch (error) {
+      // Refused: say only that, never how the target answers (nothing was sent to it).
+      if (error instanceof OutboundRefusedError) throw refusal(target, error, attempts);
       const reason = error instanceof AttemptError ? error.message : scrub(describe(error), target);
       const times = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
       throw new WebhookDeliveryError(
@@ -120,29 +140,21 @@ export class HttpWebhookSender implements WebhookSender {
     }
     return { attempts };
   }
+}
 
-  /** The target's addresses, each allowed by the outbound policy; a refusal or lookup failure is final. */
-  async #addresses(target: URL, options: WebhookPostOptions): Promise<LookupAddress[]> {
-    let allowlist: Allowlist;
-    try {
-      allowlist = new Allowlist(options.allowlist ?? []);
-    } catch (error) {
-      throw new WebhookDeliveryError(`outbound_allowlist is invalid: ${describe(error)}`, 1);
-    }
-    try {
-      return await resolveChecked(target.hostname, "webhook", allowlist);
-    } catch (error) {
-      if (error instanceof OutboundRefusedError)
-        throw new WebhookDeliveryError(`webhook URL ${target.origin}/… is refused: ${error.message}`, 1, {
-          cause: error,
-        });
-      throw new WebhookDeliveryError(
-        `webhook POST to ${target.origin}/… failed after 1 attempt: ${networkFailure(error, target, 0)}`,
-        1,
-      );
-    }
+function allowlistOf(options: WebhookPostOptions): Allowlist {
+  try {
+    return new Allowlist(options.allowlist ?? []);
+  } catch (error) {
+    throw new WebhookDeliveryError(`outbound_allowlist is invalid: ${describe(error)}`, 1);
   }
 }
+
+/** The refusal as callers see it; `cause` lets the settings tell a refusal from other failures. */
+const refusal = (target: URL, error: OutboundRefusedError, attempts: number) =>
+  new WebhookDeliveryError(`webhook URL ${target.origin}/… is refused: ${error.message}`, attempts, {
+    cause: error,
+  });
 
 /** One POST to the checked addresses; resolves with the status once it arrives (the body is not read). */
 function postOnce(

@@ -257,6 +257,15 @@ describe("HttpWebhookSender", () => {
     expect(received).toHaveLength(0);
   });
 
+  it("retries a host name that does not resolve, like any network error", async () => {
+    const sender = new HttpWebhookSender({ ...fast, retries: 1 });
+    const error = await failure(sender.post("http://no-such-host.invalid/services/SECRETPART", body));
+    expect(error.attempts).toBe(2);
+    expect(error.message).toMatch(
+      /^webhook POST to http:\/\/no-such-host\.invalid\/… failed after 2 attempts: network error \((ENOTFOUND|EAI_AGAIN)\)$/,
+    );
+  });
+
   it("posts to an allowlisted loopback receiver, never to a metadata endpoint", async () => {
     const sender = new HttpWebhookSender(fast);
     await expect(sender.post(`${origin}/hook`, body, { allowlist: ["127.0.0.0/8"] })).resolves.toEqual({
