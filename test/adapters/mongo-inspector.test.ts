@@ -77,6 +77,33 @@ describe("MongoDriverInspector", () => {
     expect(result.ok && result.server_version).toMatch(/^\d+\.\d+/);
   });
 
+  it("connects by name through its checking lookup, and refuses loopback without the allowlist", async () => {
+    const m = mongoInfo();
+    const byName = `mongodb://${m.username}@localhost:${m.port}/?authSource=admin`;
+    const viaLookup = await inspector.test({ uri: byName, password: m.password });
+    expect(viaLookup.ok, JSON.stringify(viaLookup)).toBe(true);
+
+    const strict = new MongoDriverInspector({ timeoutMs: 1500 });
+    const refused = expectFailure(await strict.test({ uri: byName, password: m.password }), "refused", []);
+    expect(refused).toMatch(/^localhost resolves to \S+, a loopback address \(add it to outbound_allowlist/);
+    expect(
+      expectFailure(await strict.test({ uri: ferretUri(), password: m.password }), "refused", []),
+    ).toMatch(/is a loopback address/);
+    // The target's own allowlist (the settings') admits it.
+    const admitted = await strict.test({
+      uri: ferretUri(),
+      password: m.password,
+      allowlist: ["127.0.0.0/8"],
+    });
+    expect(admitted.ok, JSON.stringify(admitted)).toBe(true);
+    await expect(
+      strict.listDatabases({ uri: "mongodb://169.254.169.254:27017/", allowlist: ["0.0.0.0/0"] }),
+    ).rejects.toMatchObject({
+      kind: "refused",
+      message: "169.254.169.254 is a cloud metadata endpoint (never allowed)",
+    });
+  });
+
   it("lists the user databases with their size, without the system ones, sorted by name", async () => {
     const dbs = await inspector.listDatabases({ uri: ferretUri(), password: mongoInfo().password });
     const names = dbs.map((d) => d.name);
