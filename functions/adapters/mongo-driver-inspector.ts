@@ -26,7 +26,8 @@ import {
   type MongoTarget,
 } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
-import { checkingLookup, checkMongoHosts } from "./outbound-guard.ts";
+import { checkMongoHosts } from "./mongo-host-check.ts";
+import { checkingLookup } from "./outbound-guard.ts";
 
 const SYSTEM_DATABASES = new Set(["admin", "config", "local"]);
 const AUTH_FAILED = 18;

@@ -3,9 +3,8 @@
 // handing the socket a `lookup` that answers with them, so no second DNS answer (a rebinding
 // attacker's) is ever asked for.
 import type { LookupAddress } from "node:dns";
-import { lookup as dnsLookup, resolveSrv } from "node:dns/promises";
+import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP, type LookupFunction } from "node:net";
-import { ConnectionString } from "mongodb-connection-string-url";
 import { type Allowlist, checkResolved, type OutboundPurpose } from "#core/outbound-policy.ts";
 
 const unbracket = (host: string) => (host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host);
@@ -58,23 +57,4 @@ export function checkingLookup(purpose: OutboundPurpose, allowlist: () => Allowl
       (error: NodeJS.ErrnoException) => callback(error, "", 0),
     );
   };
-}
-
-/** The name part of `host:port`, `[v6]:port` or a bare host. */
-function hostName(hostPort: string): string {
-  if (hostPort.startsWith("[")) return hostPort.slice(1, hostPort.indexOf("]"));
-  const colon = hostPort.lastIndexOf(":");
-  return colon === -1 ? hostPort : hostPort.slice(0, colon);
-}
-
-/**
- * OutboundRefusedError unless every host of a MongoDB URI resolves to addresses the policy allows
- * for MongoDB; for `mongodb+srv`, every SRV target (as the driver and the tools find them).
- */
-export async function checkMongoHosts(uri: string, allowlist: Allowlist): Promise<void> {
-  const cs = new ConnectionString(uri);
-  const hosts = cs.isSRV
-    ? (await resolveSrv(`_mongodb._tcp.${hostName(cs.hosts[0] ?? "")}`)).map((r) => r.name)
-    : cs.hosts.map(hostName);
-  for (const host of hosts) await resolveChecked(host, "mongodb", allowlist);
 }

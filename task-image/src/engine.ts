@@ -1,6 +1,6 @@
 // What the backup and restore programs share: their dependencies and how a failure is recorded.
 
-import { checkMongoHosts } from "#adapters/outbound-guard.ts";
+import { checkMongoHosts } from "#adapters/mongo-host-check.ts";
 import type { JobStatus } from "#core/entities.ts";
 import { ConflictError } from "#core/errors.ts";
 import type { DomainEvent } from "#core/events.ts";

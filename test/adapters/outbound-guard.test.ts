@@ -3,7 +3,8 @@
 // answers with the checked addresses whatever name it is asked about.
 import { createServer, connect as netConnect, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkingLookup, checkMongoHosts, pinnedLookup, resolveChecked } from "#adapters/outbound-guard.ts";
+import { checkMongoHosts } from "#adapters/mongo-host-check.ts";
+import { checkingLookup, pinnedLookup, resolveChecked } from "#adapters/outbound-guard.ts";
 import { Allowlist, OutboundRefusedError } from "#core/outbound-policy.ts";
 
 let server: Server;
