@@ -196,11 +196,11 @@ function eventBridgeScheduler(config: AwsEnv): Scheduler | null {
 }
 
 /** The MongoDB driver: only the connection test and database discovery use it. */
-function driverInspector(timeoutMs: number): MongoInspector {
+function driverInspector(timeoutMs: number, allowlist: readonly string[]): MongoInspector {
   return loadOnFirstCall<MongoInspector>(
     async () => {
       const { MongoDriverInspector } = await import("#adapters/mongo-driver-inspector.ts");
-      return new MongoDriverInspector({ timeoutMs });
+      return new MongoDriverInspector({ timeoutMs, allowlist });
     },
     { test: true, listDatabases: true },
   );
@@ -245,6 +245,8 @@ export interface ComposeOptions {
   overrides?: Partial<CoreDeps & Pick<Adapters, "downloads">>;
   /** The connection test's and discovery's timeout. Default 5 s. */
   inspectorTimeoutMs?: number;
+  /** CIDRs admitted for MongoDB hosts besides the settings' allowlist. Default MBM_MONGODB_ALLOWLIST. */
+  mongoAllowlist?: readonly string[];
 }
 
 export type Composition = CoreDeps & Pick<Adapters, "downloads">;
@@ -262,7 +264,12 @@ export function composeCore(config: EngineEnv, options: ComposeOptions): Composi
     store: part("store", () => adapters.store),
     secrets: part("secrets", () => adapters.secrets),
     blobs: part("blobs", () => adapters.blobs),
-    inspector: part("inspector", () => driverInspector(options.inspectorTimeoutMs ?? 5_000)),
+    inspector: part("inspector", () =>
+      driverInspector(
+        options.inspectorTimeoutMs ?? 5_000,
+        options.mongoAllowlist ?? config.MBM_MONGODB_ALLOWLIST,
+      ),
+    ),
     runner: part("runner", () => {
       if (options.taskEnv) return childProcessRunner(options.taskEnv, () => deps, log);
       return config.MBM_ADAPTERS === "aws" ? ecsRunner(config) : null;

@@ -3,6 +3,7 @@
 // and ids travel in the environment: never a password (local mode's key is the one exception, and
 // it protects the secrets file rather than being a server credential).
 import { z } from "zod";
+import { OutboundAllowlist } from "#core/entities.ts";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -32,6 +33,20 @@ const Common = z.object({
   MBM_RUNNER_REF: z.string().min(1).optional(),
   /** Set by ECS in each container: where the task reads its own ARN. */
   ECS_CONTAINER_METADATA_URI_V4: z.url().optional(),
+  /**
+   * CIDRs (comma-separated) the task admits for MongoDB servers besides the settings'
+   * outbound_allowlist. Local mode sets loopback; a deployment on AWS leaves it empty.
+   */
+  MBM_MONGODB_ALLOWLIST: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(OutboundAllowlist),
 });
 
 /** `a,b,c` (spaces allowed) as a list; absent or empty is an empty list. */

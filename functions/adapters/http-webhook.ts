@@ -1,10 +1,20 @@
-// WebhookSender over HTTP: POSTs the JSON body with fetch and retries what may pass later (5xx, 429,
-// 408, network errors, timeouts) with exponential backoff (p-retry); any other answer is final.
+// WebhookSender over HTTP: POSTs the JSON body and retries what may pass later (5xx, 429, 408,
+// network errors, timeouts) with exponential backoff (p-retry); any other answer is final.
 // Webhook URLs carry their secret in the path (Slack: /services/T…/B…/secret), the query or the
 // userinfo, so what a failure says names the URL's origin only, and redirects are never followed.
+// Each attempt resolves the host once and checks every address against the outbound policy (only
+// public addresses, or the allowlist's); the request connects to those checked addresses
+// (node:http with a pinned `lookup`, TLS still verified against the URL's host name), so a DNS
+// answer that changes between the check and the connection cannot redirect them. A refused target
+// is refused before anything is sent: its status and timing are never measured, so never reported.
+import type { LookupAddress } from "node:dns";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import pRetry, { AbortError } from "p-retry";
-import { WebhookDeliveryError, type WebhookSender } from "#core/ports.ts";
+import { Allowlist, OutboundRefusedError } from "#core/outbound-policy.ts";
+import { WebhookDeliveryError, type WebhookPostOptions, type WebhookSender } from "#core/ports.ts";
+import { pinnedLookup, resolveChecked } from "./outbound-guard.ts";
 
 export interface HttpWebhookSenderOptions {
   /** Retries after the first attempt. Default: 3 (4 attempts). */
@@ -15,8 +25,6 @@ export interface HttpWebhookSenderOptions {
   factor?: number;
   /** How long one attempt waits for the response's status. Default: 5000 ms. */
   attemptTimeoutMs?: number;
-  /** Default: the global fetch. */
-  fetch?: typeof fetch;
 }
 
 const USER_AGENT = "mongo-backup-manager";
@@ -41,14 +49,12 @@ export class HttpWebhookSender implements WebhookSender {
   readonly #minTimeoutMs: number;
   readonly #factor: number;
   readonly #attemptTimeoutMs: number;
-  readonly #fetch: typeof fetch;
 
   constructor(options: HttpWebhookSenderOptions = {}) {
     this.#retries = options.retries ?? 3;
     this.#minTimeoutMs = options.minTimeoutMs ?? 1000;
     this.#factor = options.factor ?? 2;
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 5000;
-    this.#fetch = options.fetch ?? fetch;
     if (!Number.isInteger(this.#retries) || this.#retries < 0)
       throw new Error(`webhook sender: retries must be a non-negative integer, got ${this.#retries}`);
     for (const [name, value] of Object.entries({
@@ -61,30 +67,49 @@ export class HttpWebhookSender implements WebhookSender {
     }
   }
 
-  async post(url: string, body: Record<string, unknown>): Promise<{ attempts: number }> {
+  async check(url: string, options: WebhookPostOptions = {}): Promise<void> {
     const target = parseTarget(url);
+    const allowlist = allowlistOf(options);
+    try {
+      await resolveChecked(target.hostname, "webhook", allowlist);
+    } catch (error) {
+      if (error instanceof OutboundRefusedError) throw refusal(target, error, 1);
+      throw new WebhookDeliveryError(
+        `webhook URL ${target.origin}/… could not be checked: ${networkFailure(error, target, 0)}`,
+        1,
+      );
+    }
+  }
+
+  async post(
+    url: string,
+    body: Record<string, unknown>,
+    options: WebhookPostOptions = {},
+  ): Promise<{ attempts: number }> {
+    const target = parseTarget(url);
+    const allowlist = allowlistOf(options);
     const payload = JSON.stringify(body);
-    const fetchFn = this.#fetch;
     const timeoutMs = this.#attemptTimeoutMs;
     let attempts = 0;
 
     const attempt = async () => {
       attempts++;
-      let res: Response;
+      // Each attempt resolves once and connects only to the addresses it checked; a refusal is final
+      // and nothing is sent, a failed lookup is retried like any network error.
+      let addresses: LookupAddress[];
       try {
-        res = await fetchFn(target.href, {
-          method: "POST",
-          headers: { "content-type": "application/json", "user-agent": USER_AGENT },
-          body: payload,
-          redirect: "manual",
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        addresses = await resolveChecked(target.hostname, "webhook", allowlist);
+      } catch (error) {
+        if (error instanceof OutboundRefusedError) throw new AbortError(error);
+        throw new AttemptError(networkFailure(error, target, timeoutMs));
+      }
+      let res: { status: number; retryAfter: string | undefined };
+      try {
+        res = await postOnce(target, addresses, payload, timeoutMs);
       } catch (error) {
         throw new AttemptError(networkFailure(error, target, timeoutMs));
       }
-      // Only the status matters: the body is not read (nor echoed: it could quote the request).
-      await res.body?.cancel().catch(() => undefined);
-      if (res.ok) return;
+      if (res.status >= 200 && res.status < 300) return;
       if (res.status >= 300 && res.status < 400)
         throw new AbortError(new AttemptError(`HTTP ${res.status} (redirects are not followed)`));
       if (!retryable(res.status)) throw new AbortError(new AttemptError(`HTTP ${res.status}`));
@@ -104,6 +129,8 @@ export class HttpWebhookSender implements WebhookSender {
         },
       });
     } catch (error) {
+      // Refused: say only that, never how the target answers (nothing was sent to it).
+      if (error instanceof OutboundRefusedError) throw refusal(target, error, attempts);
       const reason = error instanceof AttemptError ? error.message : scrub(describe(error), target);
       const times = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
       throw new WebhookDeliveryError(
@@ -113,6 +140,57 @@ export class HttpWebhookSender implements WebhookSender {
     }
     return { attempts };
   }
+}
+
+function allowlistOf(options: WebhookPostOptions): Allowlist {
+  try {
+    return new Allowlist(options.allowlist ?? []);
+  } catch (error) {
+    throw new WebhookDeliveryError(`outbound_allowlist is invalid: ${describe(error)}`, 1);
+  }
+}
+
+/** The refusal as callers see it; `cause` lets the settings tell a refusal from other failures. */
+const refusal = (target: URL, error: OutboundRefusedError, attempts: number) =>
+  new WebhookDeliveryError(`webhook URL ${target.origin}/… is refused: ${error.message}`, attempts, {
+    cause: error,
+  });
+
+/** One POST to the checked addresses; resolves with the status once it arrives (the body is not read). */
+function postOnce(
+  target: URL,
+  addresses: readonly LookupAddress[],
+  payload: string,
+  timeoutMs: number,
+): Promise<{ status: number; retryAfter: string | undefined }> {
+  const request = target.protocol === "https:" ? httpsRequest : httpRequest;
+  const signal = AbortSignal.timeout(timeoutMs);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      target,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(payload),
+          "user-agent": USER_AGENT,
+        },
+        lookup: pinnedLookup(addresses),
+        signal,
+      },
+      (res) => {
+        // Only the status matters: the body is not read (nor echoed: it could quote the request).
+        res.destroy();
+        const retryAfter = res.headers["retry-after"];
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: typeof retryAfter === "string" ? retryAfter : undefined,
+        });
+      },
+    );
+    req.on("error", (error) => reject(signal.aborted ? signal.reason : error));
+    req.end(payload);
+  });
 }
 
 /** The URL to post to; a WebhookDeliveryError (1 attempt, nothing sent) for one that cannot be. */
@@ -129,16 +207,16 @@ function parseTarget(url: string): URL {
       `webhook URL must be http or https, not ${target.protocol.slice(0, -1)}`,
       1,
     );
-  // fetch refuses these too, but with an error that quotes the whole URL.
+  // Credentials in the URL would be sent as Basic auth to whoever answers; refused outright.
   if (target.username || target.password)
     throw new WebhookDeliveryError(`webhook URL ${target.origin}/… must not contain credentials`, 1);
   return target;
 }
 
 /** Retry-After in seconds on a 429 or 503, when short enough to wait for (HTTP dates are ignored). */
-function retryAfterMs(res: Response): number | undefined {
+function retryAfterMs(res: { status: number; retryAfter: string | undefined }): number | undefined {
   if (res.status !== 429 && res.status !== 503) return undefined;
-  const value = res.headers.get("retry-after")?.trim() ?? "";
+  const value = res.retryAfter?.trim() ?? "";
   if (!/^\d{1,6}$/.test(value)) return undefined;
   const ms = Number(value) * 1000;
   return ms <= MAX_WAIT_MS ? ms : undefined;
@@ -146,11 +224,10 @@ function retryAfterMs(res: Response): number | undefined {
 
 function networkFailure(error: unknown, target: URL, timeoutMs: number): string {
   if (error instanceof Error && error.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
-  // undici: TypeError "fetch failed" whose cause is the socket's error (ECONNREFUSED, ENOTFOUND...).
-  const cause = error instanceof Error ? error.cause : undefined;
+  // The socket's or the resolver's error (ECONNREFUSED, ENOTFOUND...).
   const code =
-    cause && typeof cause === "object" && "code" in cause && typeof cause.code === "string"
-      ? cause.code
+    error && typeof error === "object" && "code" in error && typeof error.code === "string"
+      ? error.code
       : undefined;
   return scrub(code ? `network error (${code})` : `network error: ${describe(error)}`, target);
 }

@@ -1,6 +1,12 @@
 // MongoInspector on the MongoDB Node driver: the API's connection test and database discovery.
 // Every failure becomes one ConnectionFailureKind with a short message free of secrets, found by
 // walking the driver's error chain (causes and the per-server errors of a server selection failure).
+// Before connecting, every host of the URI (for mongodb+srv, every SRV target) is resolved and its
+// addresses checked against the outbound policy for MongoDB (core/outbound-policy.ts); a refusal is
+// kind `refused` and nothing is sent. The driver is also given a `lookup` that resolves and checks
+// again and answers with the addresses it checked, so the sockets it opens (to these hosts and to
+// replica set members that the server names) go only to checked addresses. A member named by an
+// IP literal is connected without a lookup: that one is not checked (the residual case).
 import {
   MongoClient,
   type MongoClientOptions,
@@ -11,6 +17,7 @@ import {
   MongoServerSelectionError,
 } from "mongodb";
 import { ConnectionString } from "mongodb-connection-string-url";
+import { Allowlist, OutboundRefusedError } from "#core/outbound-policy.ts";
 import {
   ConnectionFailedError,
   type ConnectionTestResult,
@@ -19,6 +26,8 @@ import {
   type MongoTarget,
 } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
+import { checkMongoHosts } from "./mongo-host-check.ts";
+import { checkingLookup } from "./outbound-guard.ts";
 
 const SYSTEM_DATABASES = new Set(["admin", "config", "local"]);
 const AUTH_FAILED = 18;
@@ -30,6 +39,11 @@ const TLS_CODE = /CERT|^ERR_SSL_|^ERR_TLS_|^HOSTNAME_MISMATCH$/;
 export interface MongoDriverInspectorOptions {
   /** Bounds server selection, connecting and each socket read, so a probe never hangs. */
   timeoutMs?: number;
+  /**
+   * CIDRs this deployment admits for MongoDB servers whatever the settings say: local mode and the
+   * tests pass loopback (`loopbackCidrs`), where their servers run. Default none.
+   */
+  allowlist?: readonly string[];
 }
 
 interface Context {
@@ -40,9 +54,11 @@ interface Context {
 
 export class MongoDriverInspector implements MongoInspector {
   readonly #timeoutMs: number;
+  readonly #allowlist: Allowlist;
 
   constructor(options: MongoDriverInspectorOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#allowlist = new Allowlist(options.allowlist ?? []);
   }
 
   async test(target: MongoTarget): Promise<ConnectionTestResult> {
@@ -82,11 +98,14 @@ export class MongoDriverInspector implements MongoInspector {
       const cs = new ConnectionString(target.uri);
       context.username = cs.username ? decodeURIComponent(cs.username) : undefined;
       context.hosts = cs.hosts;
+      const allowlist = this.#allowlist.with(target.allowlist ?? []);
+      await checkMongoHosts(target.uri, allowlist);
       const options: MongoClientOptions = {
         serverSelectionTimeoutMS: this.#timeoutMs,
         connectTimeoutMS: this.#timeoutMs,
         socketTimeoutMS: this.#timeoutMs,
         appName: "mongo-backup-manager",
+        lookup: checkingLookup("mongodb", () => allowlist),
       };
       // The password never enters the URI. Without a username there is nobody to authenticate as.
       if (context.username && target.password) {
@@ -135,6 +154,8 @@ function whereOf(error: Error, context: Context): string {
 function classify(error: unknown, context: Context): Pick<ConnectionFailedError, "kind" | "message"> {
   const chain = errorChain(error);
   const user = context.username;
+  const refusal = chain.find((e) => e instanceof OutboundRefusedError);
+  if (refusal) return { kind: "refused", message: refusal.message };
   // Most specific first: a TLS failure also surfaces as ECONNRESET, and every network failure ends in
   // a server selection timeout.
   for (const e of chain) {

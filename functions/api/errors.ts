@@ -28,6 +28,7 @@ const codeOfStatus: Record<number, string> = {
   413: "payload_too_large",
   415: "unsupported_media_type",
   422: "invalid",
+  429: "rate_limited",
   502: "connection_failed",
 };
 

@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
 import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
 import { NotFoundError } from "#core/errors.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
 import { housekeeping } from "#core/use-cases/housekeeping.ts";
 import { recoverJobs } from "#core/use-cases/job-recovery.ts";
@@ -51,6 +52,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     MBM_MONGORESTORE: options.tools.mongorestore,
     MBM_SERVER_SELECTION_TIMEOUT_S: String(options.serverSelectionTimeoutSeconds ?? 30),
     MBM_LOG_LEVEL: logLevel(),
+    // Local mode's MongoDB servers (its demo among them) run on this machine: loopback is admitted
+    // for them, never for webhooks (local mode's own API on 127.0.0.1 is what those must not reach).
+    MBM_MONGODB_ALLOWLIST: loopbackCidrs.join(","),
     ...(options.secretKey ? { MBM_SECRET_KEY: options.secretKey } : {}),
   };
   // One composition (functions/composition.ts): the task environment makes the runner a child

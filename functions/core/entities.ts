@@ -174,6 +174,12 @@ export const AuditEntry = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
+/** One outbound_allowlist entry: an IPv4 or IPv6 CIDR, prefix length required (`10.1.0.0/16`, `fd00::/8`). */
+export const OutboundCidr = z.union([z.cidrv4(), z.cidrv6()], {
+  error: "must be an IPv4 or IPv6 CIDR such as 10.1.0.0/16 or fd00::/8",
+});
+export const OutboundAllowlist = z.array(OutboundCidr).max(100);
+
 /** Defaults that apply where a schedule or a request says nothing. One document, edited through the API. */
 export const Settings = z.object({
   /** Days a manual backup is kept (a schedule's own retention_days wins for its backups). */
@@ -195,6 +201,12 @@ export const Settings = z.object({
     .url({ protocol: /^https?$/ })
     .max(2048)
     .nullable(),
+  /**
+   * CIDRs that outbound connections may reach although the outbound policy (core/outbound-policy.ts)
+   * refuses them: a webhook receiver inside the VPC, a MongoDB server on loopback. Never the cloud
+   * metadata addresses. Documents saved before it existed read as empty.
+   */
+  outbound_allowlist: OutboundAllowlist.default([]),
   updated_at: IsoTime,
 });
 export type Settings = z.infer<typeof Settings>;
@@ -205,4 +217,5 @@ export const defaultSettings: Omit<Settings, "updated_at"> = {
   concurrency: { per_server: 2, total: 10 },
   heartbeat_timeout_minutes: 15,
   webhook_url: null,
+  outbound_allowlist: [],
 };

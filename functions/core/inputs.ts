@@ -2,7 +2,7 @@
 // validates with them (and publishes them in its OpenAPI document); the use cases receive the
 // parsed values. Objects are strict: an unknown field is an error naming it, never ignored.
 import { z } from "zod";
-import { AuthMechanism, Compression, DatabaseName, Id, JobStatus } from "./entities.ts";
+import { AuthMechanism, Compression, DatabaseName, Id, JobStatus, OutboundAllowlist } from "./entities.ts";
 
 // Control characters are checked with refine, not a regex: the OpenAPI generator would publish a
 // flagged regex (`/\p{Cc}/u`) as a pattern no client can match.
@@ -252,6 +252,8 @@ export const UpdateSettingsInput = z
       .max(2048)
       .nullable()
       .optional(),
+    /** Replaces the whole list; `[]` empties it. */
+    outbound_allowlist: OutboundAllowlist.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, {
     message: "give at least one setting",

@@ -189,10 +189,22 @@ export interface Scheduler {
 export interface MongoTarget {
   uri: string;
   password?: string | undefined;
+  /**
+   * CIDRs (settings' `outbound_allowlist`) the hosts may resolve into although the outbound policy
+   * refuses them for MongoDB (loopback, link-local, unspecified). Added to the inspector's own.
+   */
+  allowlist?: readonly string[] | undefined;
 }
 
 /** Which way a connection failed, so the user knows what to fix. */
-export type ConnectionFailureKind = "authentication" | "unreachable" | "tls" | "timeout" | "other";
+/** `refused`: the outbound policy (core/outbound-policy.ts) forbids the address; nothing was sent. */
+export type ConnectionFailureKind =
+  | "authentication"
+  | "unreachable"
+  | "tls"
+  | "timeout"
+  | "refused"
+  | "other";
 
 export type ConnectionTestResult =
   | { ok: true; server_version: string | null }
@@ -261,8 +273,28 @@ export class WebhookDeliveryError extends Error {
   }
 }
 
+export interface WebhookPostOptions {
+  /**
+   * CIDRs (settings' `outbound_allowlist`) whose addresses may be posted to although the outbound
+   * policy (core/outbound-policy.ts) refuses them: loopback, private, link-local... Default none.
+   */
+  allowlist?: readonly string[] | undefined;
+}
+
 /** POSTs JSON to the settings' webhook URL, retrying with backoff. */
 export interface WebhookSender {
-  /** Resolves with the number of attempts it took; WebhookDeliveryError when every attempt failed. */
-  post(url: string, body: Record<string, unknown>): Promise<{ attempts: number }>;
+  /**
+   * Resolves with the number of attempts it took; WebhookDeliveryError when every attempt failed,
+   * or before any when the URL's host resolves to an address the outbound policy refuses.
+   */
+  post(
+    url: string,
+    body: Record<string, unknown>,
+    options?: WebhookPostOptions,
+  ): Promise<{ attempts: number }>;
+  /**
+   * Resolves the URL's host and checks its addresses, sending nothing: WebhookDeliveryError with
+   * an OutboundRefusedError as its cause when the policy refuses one.
+   */
+  check(url: string, options?: WebhookPostOptions): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { backupSourceRefusal } from "#core/system-databases.ts";
 import { noteBackupEnded } from "#core/use-cases/last-backup.ts";
 import {
   announceOutcome,
+  checkServerAddresses,
   type EngineDeps,
   elapsedMs,
   failureReason,
@@ -70,6 +71,7 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
     const password = await deps.secrets.get(server.id);
     secrets.push(password);
     const { uri } = mongoTarget(server, password);
+    await checkServerAddresses(deps, uri);
     // Asked while the dump runs rather than before it: one process start less on the job's path.
     const version = toolVersion(deps.tools.mongodump);
     version.catch(() => undefined); // observed below; a dump that fails first must not leave it unhandled

@@ -1,8 +1,10 @@
 // What the backup and restore programs share: their dependencies and how a failure is recorded.
 
+import { checkMongoHosts } from "#adapters/mongo-host-check.ts";
 import type { JobStatus } from "#core/entities.ts";
 import { ConflictError, errorMessage, PasswordNeededError, ValidationError } from "#core/errors.ts";
 import type { DomainEvent } from "#core/events.ts";
+import { Allowlist, OutboundRefusedError } from "#core/outbound-policy.ts";
 import type { BlobStore, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
 import { announce } from "#core/use-cases/alerts.ts";
@@ -24,6 +26,29 @@ export interface EngineDeps {
   progressIntervalMs?: number;
   /** Where the job's outcome is announced (the task ends the job, so it announces it). */
   alerts?: Alerts | undefined;
+  /**
+   * CIDRs this deployment admits for MongoDB servers besides the settings' outbound_allowlist
+   * (MBM_MONGODB_ALLOWLIST: local mode and the tests set loopback). Default none.
+   */
+  mongoAllowlist?: readonly string[] | undefined;
+}
+
+/**
+ * JobFailedError unless the server's hosts resolve to addresses the outbound policy allows for
+ * MongoDB (core/outbound-policy.ts). The tools resolve the names again themselves: a DNS answer
+ * that changes between this check and their connection is the residual window (they take no
+ * resolver of ours), narrowed to the moment between the two lookups.
+ */
+export async function checkServerAddresses(deps: EngineDeps, uri: string): Promise<void> {
+  const settings = await deps.store.settings.get();
+  const allowlist = new Allowlist([...(deps.mongoAllowlist ?? []), ...(settings?.outbound_allowlist ?? [])]);
+  try {
+    await checkMongoHosts(uri, allowlist);
+  } catch (error) {
+    if (error instanceof OutboundRefusedError)
+      throw new JobFailedError(`the server's address is refused: ${error.message}`);
+    // A name that does not resolve is left to the tool, whose error says so in its own words.
+  }
 }
 
 /** Announces the outcome this task recorded; without alerts configured, nothing. */

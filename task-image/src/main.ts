@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     log,
     serverSelectionTimeoutSeconds: config.MBM_SERVER_SELECTION_TIMEOUT_S,
     progressIntervalMs: config.MBM_PROGRESS_INTERVAL_MS,
+    mongoAllowlist: config.MBM_MONGODB_ALLOWLIST,
     runnerRef: await ownRunnerRef(config, log),
   };
 

@@ -16,6 +16,7 @@ import { mongoTarget } from "#core/mongo-uri.ts";
 import { restoreTargetRefusal } from "#core/system-databases.ts";
 import {
   announceOutcome,
+  checkServerAddresses,
   type EngineDeps,
   elapsedMs,
   failureReason,
@@ -88,8 +89,11 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     if (!server) throw new JobFailedError(`target server ${restore.target_server_id} no longer exists`);
     const password = await deps.secrets.get(server.id);
     secrets.push(password);
-    // Before reading the archive: a connection the rules refuse (or a missing password) fails now.
+    // Before reading the archive: a connection the rules refuse (or a missing password) fails now,
+    // and so does a refused address, so a refused server costs no download; the address is checked
+    // again before the tool starts, as the verification may take long enough for DNS to have moved.
     const { uri } = mongoTarget(server, password);
+    await checkServerAddresses(deps, uri);
 
     // Pass 1: verify, writing nothing anywhere. The heartbeat goes on meanwhile (0 bytes restored
     // yet), or a long verification would look like a dead task to the reaper.
@@ -118,6 +122,7 @@ export async function runRestore(deps: EngineDeps, restoreId: string, signal: Ab
     const second = await deps.blobs.download(backup.blob_key, { signal, ifMatch: first.info.etag });
     const tap = new DigestTap();
     let summary: { restored: number; failed: number } | undefined;
+    await checkServerAddresses(deps, uri);
     const run = await startTool(
       deps.tools.mongorestore,
       [...restoreArgs(restore), ...serverSelectionArgs(uri, deps.serverSelectionTimeoutSeconds)],

@@ -29,6 +29,8 @@ const status = (...codes: number[]) => {
   };
 };
 const fast = { minTimeoutMs: 20 };
+/** The receiver listens on loopback, which the outbound policy refuses unless allowlisted. */
+const loopback = { allowlist: ["127.0.0.1/32"] };
 const body = {
   text: "*[mongo-backup-manager] backup of shop failed*\nwhy",
   event: "BackupFailed",
@@ -75,7 +77,9 @@ beforeEach(() => {
 describe("HttpWebhookSender", () => {
   it("POSTs the body as JSON once when the endpoint answers 2xx", async () => {
     respond = status(200);
-    await expect(new HttpWebhookSender().post(`${origin}/hook?x=1`, body)).resolves.toEqual({ attempts: 1 });
+    await expect(new HttpWebhookSender().post(`${origin}/hook?x=1`, body, loopback)).resolves.toEqual({
+      attempts: 1,
+    });
     expect(received).toHaveLength(1);
     const [request] = received;
     expect(request!.method).toBe("POST");
@@ -85,12 +89,16 @@ describe("HttpWebhookSender", () => {
     expect(JSON.parse(request!.body)).toEqual(body);
 
     respond = status(204);
-    await expect(new HttpWebhookSender().post(`${origin}/hook`, body)).resolves.toEqual({ attempts: 1 });
+    await expect(new HttpWebhookSender().post(`${origin}/hook`, body, loopback)).resolves.toEqual({
+      attempts: 1,
+    });
   });
 
   it("retries 5xx until a 2xx, and says how many attempts it took", async () => {
     respond = status(500, 500, 200);
-    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body)).resolves.toEqual({ attempts: 3 });
+    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body, loopback)).resolves.toEqual({
+      attempts: 3,
+    });
     expect(received).toHaveLength(3);
     expect(received.map((r) => JSON.parse(r.body))).toEqual([body, body, body]);
     // Exponential backoff: 20 ms, then 40 ms.
@@ -100,13 +108,15 @@ describe("HttpWebhookSender", () => {
 
   it("retries 408 and 429 too", async () => {
     respond = status(408, 429, 200);
-    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body)).resolves.toEqual({ attempts: 3 });
+    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body, loopback)).resolves.toEqual({
+      attempts: 3,
+    });
   });
 
   it("gives up after 4 attempts with an error naming the status and only the URL's origin", async () => {
     respond = status(503);
     const url = `${origin}/services/T000/SECRETPART?token=abc`;
-    const error = await failure(new HttpWebhookSender(fast).post(url, body));
+    const error = await failure(new HttpWebhookSender(fast).post(url, body, loopback));
     expect(error.attempts).toBe(4);
     expect(received).toHaveLength(4);
     expect(received[0]!.url).toBe("/services/T000/SECRETPART?token=abc");
@@ -119,7 +129,7 @@ describe("HttpWebhookSender", () => {
     for (const code of [400, 401, 403, 404, 410]) {
       received = [];
       respond = status(code);
-      const error = await failure(new HttpWebhookSender(fast).post(`${origin}/hook`, body));
+      const error = await failure(new HttpWebhookSender(fast).post(`${origin}/hook`, body, loopback));
       expect(error.attempts).toBe(1);
       expect(received).toHaveLength(1);
       expect(error.message).toBe(`webhook POST to ${origin}/… failed after 1 attempt: HTTP ${code}`);
@@ -130,7 +140,7 @@ describe("HttpWebhookSender", () => {
     const port = await freePort(); // nothing listens there
 
     const sender = new HttpWebhookSender({ ...fast, retries: 2 });
-    const error = await failure(sender.post(`http://127.0.0.1:${port}/services/SECRETPART`, body));
+    const error = await failure(sender.post(`http://127.0.0.1:${port}/services/SECRETPART`, body, loopback));
     expect(error.attempts).toBe(3);
     expect(error.message).toBe(
       `webhook POST to http://127.0.0.1:${port}/… failed after 3 attempts: network error (ECONNREFUSED)`,
@@ -142,13 +152,17 @@ describe("HttpWebhookSender", () => {
       if (n > 0) status(200)(res, n); // the first request never gets an answer
     };
     const sender = new HttpWebhookSender({ ...fast, attemptTimeoutMs: 200 });
-    await expect(sender.post(`${origin}/hook`, body)).resolves.toEqual({ attempts: 2 });
+    await expect(sender.post(`${origin}/hook`, body, loopback)).resolves.toEqual({ attempts: 2 });
     expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(200);
 
     received = [];
     respond = () => undefined;
     const error = await failure(
-      new HttpWebhookSender({ ...fast, retries: 1, attemptTimeoutMs: 200 }).post(`${origin}/hook`, body),
+      new HttpWebhookSender({ ...fast, retries: 1, attemptTimeoutMs: 200 }).post(
+        `${origin}/hook`,
+        body,
+        loopback,
+      ),
     );
     expect(error.attempts).toBe(2);
     expect(received).toHaveLength(2);
@@ -162,7 +176,9 @@ describe("HttpWebhookSender", () => {
       if (n === 0) res.writeHead(429, { "retry-after": "1" }).end();
       else status(200)(res, n);
     };
-    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body)).resolves.toEqual({ attempts: 2 });
+    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body, loopback)).resolves.toEqual({
+      attempts: 2,
+    });
     expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(900);
 
     // Longer than 30 s: the backoff applies instead.
@@ -171,14 +187,18 @@ describe("HttpWebhookSender", () => {
       if (n === 0) res.writeHead(503, { "retry-after": "3600" }).end();
       else status(200)(res, n);
     };
-    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body)).resolves.toEqual({ attempts: 2 });
+    await expect(new HttpWebhookSender(fast).post(`${origin}/hook`, body, loopback)).resolves.toEqual({
+      attempts: 2,
+    });
     expect(received[1]!.at - received[0]!.at).toBeLessThan(500);
 
     // No wait after the last attempt.
     received = [];
     respond = (res) => res.writeHead(503, { "retry-after": "1" }).end();
     const started = performance.now();
-    const error = await failure(new HttpWebhookSender({ ...fast, retries: 1 }).post(`${origin}/hook`, body));
+    const error = await failure(
+      new HttpWebhookSender({ ...fast, retries: 1 }).post(`${origin}/hook`, body, loopback),
+    );
     expect(error.attempts).toBe(2);
     expect(received[1]!.at - received[0]!.at).toBeGreaterThanOrEqual(900);
     expect(performance.now() - started).toBeLessThan(1800);
@@ -189,7 +209,7 @@ describe("HttpWebhookSender", () => {
       if (n === 0) res.writeHead(302, { location: `${origin}/landing?token=abc` }).end();
       else status(200)(res, n);
     };
-    const error = await failure(new HttpWebhookSender(fast).post(`${origin}/hook`, body));
+    const error = await failure(new HttpWebhookSender(fast).post(`${origin}/hook`, body, loopback));
     expect(error.attempts).toBe(1);
     expect(received.map((r) => r.url)).toEqual(["/hook"]);
     expect(error.message).toBe(
@@ -198,27 +218,77 @@ describe("HttpWebhookSender", () => {
   });
 
   it("refuses a URL it must not or cannot post to, without sending anything", async () => {
-    let calls = 0;
-    const counting: typeof fetch = (input, init) => {
-      calls++;
-      return fetch(input, init);
-    };
-    const sender = new HttpWebhookSender({ ...fast, fetch: counting });
+    const sender = new HttpWebhookSender(fast);
 
-    let error = await failure(sender.post("ftp://127.0.0.1/hook", body));
+    let error = await failure(sender.post("ftp://127.0.0.1/hook", body, loopback));
     expect(error.attempts).toBe(1);
     expect(error.message).toBe("webhook URL must be http or https, not ftp");
 
-    error = await failure(sender.post("hooks.example.com/services/SECRETPART", body));
+    error = await failure(sender.post("hooks.example.com/services/SECRETPART", body, loopback));
     expect(error.message).toBe("webhook URL is not a valid URL");
 
-    error = await failure(sender.post(`http://user:SECRETPART@127.0.0.1:1/hook`, body));
+    error = await failure(sender.post(`http://user:SECRETPART@127.0.0.1:1/hook`, body, loopback));
     expect(error.message).toBe("webhook URL http://127.0.0.1:1/… must not contain credentials");
 
-    expect(calls).toBe(0);
     expect(received).toHaveLength(0);
-    // The wrapper does reach the network when the URL is fine.
-    await expect(sender.post(`${origin}/hook`, body)).resolves.toEqual({ attempts: 1 });
-    expect(calls).toBe(1);
+    // The same sender does reach the receiver when the URL is fine.
+    await expect(sender.post(`${origin}/hook`, body, loopback)).resolves.toEqual({ attempts: 1 });
+    expect(received).toHaveLength(1);
+  });
+
+  it("refuses a target that is or resolves to a refused address, sending nothing", async () => {
+    const port = (server.address() as AddressInfo).port;
+    const sender = new HttpWebhookSender(fast);
+    const cases: Array<[string, RegExp]> = [
+      [`http://127.0.0.1:${port}/hook`, /127\.0\.0\.1 is a loopback address/],
+      [`http://localhost:${port}/hook`, /localhost resolves to \S+, a loopback address/],
+      [`http://[::ffff:127.0.0.1]:${port}/hook`, /::ffff:7f00:1 is a loopback address/],
+      [`http://[::1]:${port}/hook`, /::1 is a loopback address/],
+      ["http://169.254.169.254/latest/meta-data/", /169\.254\.169\.254 is a cloud metadata endpoint/],
+      ["http://10.0.0.1/hook", /10\.0\.0\.1 is a private address/],
+    ];
+    for (const [url, reason] of cases) {
+      const error = await failure(sender.post(url, body));
+      expect(error.attempts, url).toBe(1);
+      expect(error.message, url).toMatch(/^webhook URL http:\/\/\S+\/… is refused: /);
+      expect(error.message, url).toMatch(reason);
+      expect(error.message, url).not.toMatch(/\/hook|meta-data|HTTP \d/);
+    }
+    expect(received).toHaveLength(0);
+  });
+
+  it("retries a host name that does not resolve, like any network error", async () => {
+    const sender = new HttpWebhookSender({ ...fast, retries: 1 });
+    const error = await failure(sender.post("http://no-such-host.invalid/services/SECRETPART", body));
+    expect(error.attempts).toBe(2);
+    expect(error.message).toMatch(
+      /^webhook POST to http:\/\/no-such-host\.invalid\/… failed after 2 attempts: network error \((ENOTFOUND|EAI_AGAIN)\)$/,
+    );
+  });
+
+  it("posts to an allowlisted loopback receiver, never to a metadata endpoint", async () => {
+    const sender = new HttpWebhookSender(fast);
+    await expect(sender.post(`${origin}/hook`, body, { allowlist: ["127.0.0.0/8"] })).resolves.toEqual({
+      attempts: 1,
+    });
+    expect(received).toHaveLength(1);
+    const error = await failure(
+      sender.post("http://169.254.169.254/latest/meta-data/", body, { allowlist: ["169.254.0.0/16"] }),
+    );
+    expect(error.message).toMatch(/cloud metadata endpoint \(never allowed\)/);
+    // check() says the same without sending anything.
+    await expect(sender.check(`${origin}/hook`)).rejects.toThrow(/is refused: 127\.0\.0\.1 is a loopback/);
+    await expect(sender.check(`${origin}/hook`, loopback)).resolves.toBeUndefined();
+    expect(received).toHaveLength(1);
+  });
+
+  it("connects to the address it checked: the request goes to the pinned address, named by the URL's host", async () => {
+    // "localhost" resolves through the system resolver; every answer was checked and allowlisted.
+    const port = (server.address() as AddressInfo).port;
+    const sender = new HttpWebhookSender(fast);
+    await expect(
+      sender.post(`http://localhost:${port}/hook`, body, { allowlist: ["127.0.0.0/8", "::1/128"] }),
+    ).resolves.toEqual({ attempts: 1 });
+    expect(received[0]?.headers.host).toBe(`localhost:${port}`);
   });
 });

@@ -8,12 +8,14 @@ import { createServer as createTlsServer } from "node:tls";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import { ConnectionFailedError, type ConnectionTestResult, type MongoTarget } from "#core/ports.ts";
 import { adminMongoClient, mongoInfo, scratchDir, uniqueName } from "#test/support/env.ts";
 import { freePort } from "../../scripts/processes.ts";
 
-const inspector = new MongoDriverInspector();
-const fast = new MongoDriverInspector({ timeoutMs: 1500 });
+// The test FerretDB and the fake servers below listen on loopback, which is admitted explicitly.
+const inspector = new MongoDriverInspector({ allowlist: loopbackCidrs });
+const fast = new MongoDriverInspector({ timeoutMs: 1500, allowlist: loopbackCidrs });
 
 function ferretUri(query = ""): string {
   const m = mongoInfo();
@@ -73,6 +75,33 @@ describe("MongoDriverInspector", () => {
     const result = await inspector.test({ uri: ferretUri(), password: mongoInfo().password });
     expect(result).toMatchObject({ ok: true });
     expect(result.ok && result.server_version).toMatch(/^\d+\.\d+/);
+  });
+
+  it("connects by name through its checking lookup, and refuses loopback without the allowlist", async () => {
+    const m = mongoInfo();
+    const byName = `mongodb://${m.username}@localhost:${m.port}/?authSource=admin`;
+    const viaLookup = await inspector.test({ uri: byName, password: m.password });
+    expect(viaLookup.ok, JSON.stringify(viaLookup)).toBe(true);
+
+    const strict = new MongoDriverInspector({ timeoutMs: 1500 });
+    const refused = expectFailure(await strict.test({ uri: byName, password: m.password }), "refused", []);
+    expect(refused).toMatch(/^localhost resolves to \S+, a loopback address \(add it to outbound_allowlist/);
+    expect(
+      expectFailure(await strict.test({ uri: ferretUri(), password: m.password }), "refused", []),
+    ).toMatch(/is a loopback address/);
+    // The target's own allowlist (the settings') admits it.
+    const admitted = await strict.test({
+      uri: ferretUri(),
+      password: m.password,
+      allowlist: ["127.0.0.0/8"],
+    });
+    expect(admitted.ok, JSON.stringify(admitted)).toBe(true);
+    await expect(
+      strict.listDatabases({ uri: "mongodb://169.254.169.254:27017/", allowlist: ["0.0.0.0/0"] }),
+    ).rejects.toMatchObject({
+      kind: "refused",
+      message: "169.254.169.254 is a cloud metadata endpoint (never allowed)",
+    });
   });
 
   it("lists the user databases with their size, without the system ones, sorted by name", async () => {

@@ -55,7 +55,10 @@ describe("alerts (local mode)", () => {
   });
 
   it("posts a failed backup to the webhook as JSON with a Slack-compatible text, without secrets", async () => {
-    const put = await api.call("PUT", "/api/settings", { body: { webhook_url: hook.url } });
+    // The receiver is on loopback: refused unless allowlisted (test/api/outbound.test.ts).
+    const put = await api.call("PUT", "/api/settings", {
+      body: { webhook_url: hook.url, outbound_allowlist: ["127.0.0.1/32"] },
+    });
     expect(put.status, put.text).toBe(200);
     const backup = await failedBackup();
     const [delivery] = await hook.waitFor(1);

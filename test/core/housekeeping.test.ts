@@ -42,7 +42,13 @@ describe.each(["local", "aws"] as const)("housekeeping (%s store)", (kind) => {
     const world = kind === "aws" ? await awsWorld() : await localWorld();
     runner = new StopRecordingRunner();
     deps = coreDepsOf(world, { runner, alerts: quietAlerts({ webhook: true }) });
-    await deps.store.settings.put(makeSettings({ heartbeat_timeout_minutes: 15, webhook_url: hook.url }));
+    await deps.store.settings.put(
+      makeSettings({
+        heartbeat_timeout_minutes: 15,
+        webhook_url: hook.url,
+        outbound_allowlist: ["127.0.0.1/32"],
+      }),
+    );
     server = await deps.store.servers.create(makeServer({ name: "prod" }));
     hook.deliveries.length = 0;
   });

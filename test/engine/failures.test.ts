@@ -1,5 +1,6 @@
 // Every way a job can fail ends with the record `failed`, a clear reason free of secrets, a non-zero
 // exit, and nothing left in the blob store (no object, no multipart upload, no partial file).
+
 import { Writable } from "node:stream";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { MongoClient } from "mongodb";
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
 import type { Server } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import { runBackup } from "#engine/backup.ts";
 import { createLogger } from "#functions/logger.ts";
 import {
@@ -88,6 +90,21 @@ describe.each([
     const closed = await freePort();
     const badServer = await registerServer(world, { name: "nobody home", port: closed });
     await expectFailedBackup(badServer, small, /server unreachable/);
+  });
+
+  it("a server at a refused address: the tool never starts (metadata endpoint, unspecified)", async () => {
+    for (const [host, reason] of [
+      [
+        "169.254.169.254",
+        /^the server's address is refused: 169\.254\.169\.254 is a cloud metadata endpoint/,
+      ],
+      ["0.0.0.0", /^the server's address is refused: 0\.0\.0\.0 is an unspecified address/],
+    ] as const) {
+      const refused = await registerServer(world, { name: `at ${host}`, host });
+      const { record, output } = await expectFailedBackup(refused, small, reason);
+      expect(output).not.toContain("mongodump exited");
+      expect(record.tool_version).toBeNull();
+    }
   });
 
   it("unknown database: not found, and no empty archive is kept", async () => {
@@ -218,6 +235,20 @@ describe.each([
     expect(await databaseExists(target)).toBe(false);
   });
 
+  it("a restore to a server at a refused address fails before reading the archive or starting the tool", async () => {
+    const queued = await queueBackup(world, server, small);
+    expect((await runEntryPoint(world, "backup", queued.id).result).code).toBe(0);
+    const backup = (await world.store.backups.get(queued.id))!;
+    const metadata = await registerServer(world, { name: "metadata target", host: "169.254.169.254" });
+    const restore = await queueRestore(world, backup, { server: metadata, database: `${small}_meta` });
+    const exit = await runEntryPoint(world, "restore", restore.id).result;
+    expect(exit.code, exit.output).toBe(1);
+    expect((await world.store.restores.get(restore.id))?.error).toBe(
+      "the server's address is refused: 169.254.169.254 is a cloud metadata endpoint (never allowed)",
+    );
+    expect(exit.output).not.toContain("mongorestore exited");
+  });
+
   it("refuses to claim a job that is not queued, changing nothing", async () => {
     const queued = await queueBackup(world, server, small);
     await world.store.backups.transition(queued.id, "cancelled");
@@ -262,6 +293,7 @@ describe("S3 failing mid-stream", () => {
         log,
         serverSelectionTimeoutSeconds: 3,
         runnerRef: "test",
+        mongoAllowlist: loopbackCidrs, // the test FerretDB runs on loopback
       },
       queued.id,
       new AbortController().signal,
@@ -296,6 +328,7 @@ describe("the completion write's reply is lost", () => {
         log: createLogger("test", { level: "silent" }),
         serverSelectionTimeoutSeconds: 3,
         runnerRef: "test",
+        mongoAllowlist: loopbackCidrs, // the test FerretDB runs on loopback
       },
       queued.id,
       new AbortController().signal,

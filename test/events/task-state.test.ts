@@ -131,7 +131,11 @@ beforeAll(async () => {
   server = await world.store.servers.create(makeServer({ name: "prod" }));
   // One backup at a time per server, so a dispatch after a stop is visible.
   await world.store.settings.put(
-    makeSettings({ concurrency: { per_server: 1, total: 10 }, webhook_url: hook.url }),
+    makeSettings({
+      concurrency: { per_server: 1, total: 10 },
+      webhook_url: hook.url,
+      outbound_allowlist: ["127.0.0.1/32"],
+    }),
   );
   handle = taskStateHandler(() => deps, quiet);
 });

@@ -53,7 +53,14 @@ export interface Reply {
 
 export async function apiWorld(
   kind: "aws" | "local",
-  options: { runJobs?: boolean } = {},
+  options: {
+    runJobs?: boolean;
+    /**
+     * CIDRs the inspector admits for MongoDB servers (as local mode admits loopback). Default
+     * loopback, where the test FerretDB runs; `[]` is the product's default (AWS).
+     */
+    mongoAllowlist?: readonly string[];
+  } = {},
 ): Promise<ApiWorld> {
   const world = kind === "aws" ? await awsWorld() : await localWorld();
   knownPasswords.add(mongoInfo().password);
@@ -62,10 +69,15 @@ export async function apiWorld(
   // As local mode does: each job is a task process, and one that died without recording its
   // job's end fails it (whichever store the world has).
   const runner = options.runJobs ? childProcessRunner(world.env, () => deps, quiet) : null;
+  // The test FerretDB runs on loopback: the world's env admits it explicitly, as local mode does
+  // (never by default); `mongoAllowlist` replaces that.
   const deps: CoreDeps = coreDepsOf(
     world,
     { runner, alerts: quietAlerts({ webhook: true }) },
-    { inspectorTimeoutMs: 3_000 },
+    {
+      inspectorTimeoutMs: 3_000,
+      ...(options.mongoAllowlist ? { mongoAllowlist: options.mongoAllowlist } : {}),
+    },
   );
   const tokens = {
     operator: `op-${randomBytes(16).toString("hex")}`,

@@ -24,11 +24,12 @@ export function quietAlerts(options: { webhook?: boolean } = {}): Alerts {
 export function coreDepsOf(
   world: EngineWorld,
   overrides: Partial<CoreDeps> = {},
-  options: Pick<ComposeOptions, "inspectorTimeoutMs"> = {},
+  options: Pick<ComposeOptions, "inspectorTimeoutMs" | "mongoAllowlist"> = {},
 ): CoreDeps {
   return composeCore(parseEnv(world.env), {
     log: quiet,
     inspectorTimeoutMs: options.inspectorTimeoutMs ?? 1_000,
+    ...(options.mongoAllowlist ? { mongoAllowlist: options.mongoAllowlist } : {}),
     overrides: {
       store: world.store,
       secrets: world.secrets,

@@ -15,6 +15,7 @@ import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-
 import { FileBlobStore, listPartials } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import type { Backup, Compression, Restore, Server } from "#core/entities.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { findTool } from "../../scripts/processes.ts";
 import { awsClientConfig, scratchDir, uniqueName } from "./env.ts";
@@ -46,6 +47,8 @@ const commonEnv = () => ({
   MBM_SERVER_SELECTION_TIMEOUT_S: "3",
   MBM_PROGRESS_INTERVAL_MS: "100",
   MBM_LOG_LEVEL: "debug",
+  // The test FerretDB runs on loopback, which the outbound policy refuses for MongoDB by default.
+  MBM_MONGODB_ALLOWLIST: loopbackCidrs.join(","),
 });
 
 export async function awsWorld(): Promise<EngineWorld> {

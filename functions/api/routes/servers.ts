@@ -19,6 +19,8 @@ import {
   testServer,
   updateServer,
 } from "#core/use-cases/servers.ts";
+import { ErrorBody } from "../errors.ts";
+import { perCallerRateLimit } from "../rate-limit.ts";
 import {
   type ApiDeps,
   errors,
@@ -31,12 +33,15 @@ import {
   unreachable,
 } from "./common.ts";
 
+/** Probes connect wherever the body says: 10 per caller per minute (README, Security). */
+const PROBE_RATE_LIMIT = { limit: 10, windowMs: 60_000 };
+
 const Discovered = z.object({
   items: z.array(z.object({ name: z.string(), size_on_disk: z.number().nullable() })),
 });
 const TestReply = z.object({
   ok: z.boolean(),
-  kind: z.enum(["authentication", "unreachable", "tls", "timeout", "other"]).nullable(),
+  kind: z.enum(["authentication", "unreachable", "tls", "timeout", "refused", "other"]).nullable(),
   message: z.string().nullable(),
   server: Server,
 });
@@ -67,6 +72,8 @@ export function serverRoutes(deps: ApiDeps) {
     }),
     async (c) => c.json(await createServer(deps, c.get("actor"), c.req.valid("json")), 201),
   );
+  // Before validation, so that malformed probes count too.
+  app.use("/probe-databases", perCallerRateLimit(PROBE_RATE_LIMIT));
   app.openapi(
     createRoute({
       method: "post",
@@ -74,7 +81,15 @@ export function serverRoutes(deps: ApiDeps) {
       tags: tag,
       summary: "List the databases reachable with ad-hoc connection details (nothing is stored)",
       request: { body: jsonBody(ProbeInput) },
-      responses: { 200: reply(Discovered, "Databases found"), ...unreachable, ...errors },
+      responses: {
+        200: reply(Discovered, "Databases found"),
+        ...unreachable,
+        ...errors,
+        429: reply(
+          ErrorBody,
+          "More than 10 probes in a minute by this caller: `Retry-After` says when to retry",
+        ),
+      },
     }),
     async (c) => c.json({ items: await probeDatabases(deps, c.req.valid("json")) }, 200),
   );

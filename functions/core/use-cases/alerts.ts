@@ -42,8 +42,13 @@ export async function announce(deps: AlertDeps, event: DomainEvent | undefined):
     if (webhook) {
       work.push(
         (async () => {
-          const url = (await currentSettings(deps).catch(() => undefined))?.webhook_url;
-          if (url) await deliver(deps, "webhook", event.type, () => webhook.post(url, webhookBody(event)));
+          const settings = await currentSettings(deps).catch(() => undefined);
+          const url = settings?.webhook_url;
+          const allowlist = settings?.outbound_allowlist;
+          if (url)
+            await deliver(deps, "webhook", event.type, () =>
+              webhook.post(url, webhookBody(event), { allowlist }),
+            );
         })(),
       );
     }
@@ -55,6 +60,7 @@ export async function announce(deps: AlertDeps, event: DomainEvent | undefined):
 export async function deliverTestWebhook(
   deps: AlertDeps,
   url: string,
+  allowlist: readonly string[],
 ): Promise<{ delivered: boolean; attempts: number; error: string | null }> {
   if (!deps.alerts.webhook)
     return { delivered: false, attempts: 0, error: "this deployment has no webhook sender" };
@@ -64,7 +70,9 @@ export async function deliverTestWebhook(
     time: nowIso(),
     detail: {},
   };
-  const outcome = await deliver(deps, "webhook", "Test", () => deps.alerts.webhook!.post(url, body));
+  const outcome = await deliver(deps, "webhook", "Test", () =>
+    deps.alerts.webhook!.post(url, body, { allowlist }),
+  );
   return outcome;
 }
 
@@ -141,9 +149,9 @@ export async function alertChannelChecks(deps: AlertDeps): Promise<Record<string
 
 /** Posts a test notification to the configured webhook; the outcome is recorded like any delivery. */
 export async function testWebhook(deps: CoreDeps, actor: Actor) {
-  const url = (await currentSettings(deps)).webhook_url;
+  const { webhook_url: url, outbound_allowlist: allowlist } = await currentSettings(deps);
   if (!url) throw new ConflictError("no webhook_url is set: set one in the settings first");
   return await audited(deps, actor, { action: "settings.webhook_test", target_type: "settings" }, () =>
-    deliverTestWebhook(deps, url),
+    deliverTestWebhook(deps, url, allowlist),
   );
 }

@@ -220,9 +220,23 @@ export async function deleteServer(
   );
 }
 
-/** What connects to a saved server; PasswordNeededError (409) when it has a username but no password. */
-export async function targetOf(deps: Pick<CoreDeps, "secrets">, server: Server): Promise<MongoTarget> {
-  return mongoTarget(server, await deps.secrets.get(server.id));
+/**
+ * What connects to a saved server, with the settings' outbound_allowlist for the inspector's address
+ * check; PasswordNeededError (409) when it has a username but no password.
+ */
+export async function targetOf(
+  deps: Pick<CoreDeps, "secrets" | "store">,
+  server: Server,
+): Promise<MongoTarget> {
+  return {
+    ...mongoTarget(server, await deps.secrets.get(server.id)),
+    allowlist: await outboundAllowlist(deps),
+  };
+}
+
+/** The settings' outbound_allowlist: the inspector checks a server's addresses against it. */
+async function outboundAllowlist(deps: Pick<CoreDeps, "store">): Promise<string[]> {
+  return (await deps.store.settings.get())?.outbound_allowlist ?? [];
 }
 
 /** Tests the connection and records the verdict on the server. */
@@ -259,5 +273,9 @@ export async function probeDatabases(
 ): Promise<DiscoveredDatabase[]> {
   const { server, password } = draftServer(input, nowIso());
   if (server.host === "" && !server.connection_string) throw new ValidationError("host", "is required");
-  return await deps.inspector.listDatabases({ uri: serverUri(server), password });
+  return await deps.inspector.listDatabases({
+    uri: serverUri(server),
+    password,
+    allowlist: await outboundAllowlist(deps),
+  });
 }

@@ -1,7 +1,9 @@
 // Settings: one document of defaults. Until first saved, the built-in defaults apply.
 import { defaultSettings, type Settings } from "../entities.ts";
+import { ValidationError } from "../errors.ts";
 import { nowIso } from "../ids.ts";
 import type { UpdateSettingsInput } from "../inputs.ts";
+import { OutboundRefusedError } from "../outbound-policy.ts";
 import { type Actor, audited, type CoreDeps, definedOnly } from "./deps.ts";
 
 export async function currentSettings(deps: Pick<CoreDeps, "store">): Promise<Settings> {
@@ -36,9 +38,41 @@ export async function updateSettings(
         concurrency: { ...current.concurrency, ...definedOnly(input.concurrency ?? {}) },
         heartbeat_timeout_minutes: input.heartbeat_timeout_minutes ?? current.heartbeat_timeout_minutes,
         webhook_url: input.webhook_url === undefined ? current.webhook_url : input.webhook_url,
+        outbound_allowlist: input.outbound_allowlist ?? current.outbound_allowlist,
         updated_at: nowIso(),
       };
+      // A webhook URL or allowlist change is checked against the outbound policy now, so a refused
+      // target is a 422 here rather than a failed delivery later. Deliveries check again: DNS moves.
+      if (next.webhook_url && (input.webhook_url || input.outbound_allowlist)) {
+        await refuseWebhook(
+          deps,
+          next.webhook_url,
+          next.outbound_allowlist,
+          input.webhook_url ? "webhook_url" : "outbound_allowlist",
+        );
+      }
       return await deps.store.settings.put(next);
     },
   );
+}
+
+/**
+ * ValidationError on `field` when the policy refuses the URL's host. A host that does not resolve
+ * is not refused: it may exist later (or only inside the VPC), and every delivery checks again.
+ */
+async function refuseWebhook(
+  deps: CoreDeps,
+  url: string,
+  allowlist: readonly string[],
+  field: "webhook_url" | "outbound_allowlist",
+): Promise<void> {
+  const sender = deps.alerts.webhook;
+  if (!sender) return;
+  try {
+    await sender.check(url, { allowlist });
+  } catch (error) {
+    const refusal =
+      error instanceof Error && error.cause instanceof OutboundRefusedError ? error.cause : undefined;
+    if (refusal) throw new ValidationError(field, `refused: ${refusal.message}`);
+  }
 }

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Reply } from "../../lib/api.ts";
 
-export const FAILURE_KINDS = ["authentication", "unreachable", "tls", "timeout", "other"] as const;
+export const FAILURE_KINDS = ["authentication", "unreachable", "tls", "timeout", "refused", "other"] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** What POST /api/servers/{id}/test answers. */
