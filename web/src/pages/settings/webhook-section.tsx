@@ -1,4 +1,5 @@
-// Webhook: where failure notifications are POSTed (Slack-compatible), and a test message to it.
+// Webhook: where failure notifications are POSTed (Slack-compatible), a test message to it, and the
+// outbound allowlist (CIDRs a webhook or a MongoDB server inside a private network may be reached at).
 import { useState } from "preact/hooks";
 import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
 import type { Reply } from "../../lib/api.ts";
@@ -30,12 +31,13 @@ export function WebhookSection({ settings, onSaved }: Props) {
   const { api } = useApp();
   const canChange = useCanChange();
   const [url, setUrl] = useState(settings.webhook_url ?? "");
+  const [allowlist, setAllowlist] = useState((settings.outbound_allowlist ?? []).join("\n"));
   const [clientError, setClientError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [result, setResult] = useState<WebhookTest | null>(null);
 
-  const save = useAction(async (webhook_url: string | null) => {
-    const next = await api.put("/api/settings", { body: { webhook_url } });
+  const save = useAction(async (webhook_url: string | null, outbound_allowlist: string[]) => {
+    const next = await api.put("/api/settings", { body: { webhook_url, outbound_allowlist } });
     onSaved(next);
     const text = webhook_url ? "Webhook saved." : "Webhook removed: no notifications are sent.";
     setSaved(text);
@@ -58,11 +60,15 @@ export function WebhookSection({ settings, onSaved }: Props) {
       return;
     }
     const next = trimmed === "" ? null : trimmed;
-    if (next === settings.webhook_url) {
+    const cidrs = allowlist
+      .split(/[\s,]+/)
+      .map((c) => c.trim())
+      .filter(Boolean);
+    if (next === settings.webhook_url && cidrs.join(",") === (settings.outbound_allowlist ?? []).join(",")) {
       setSaved("Nothing changed.");
       return;
     }
-    await save.run(next);
+    await save.run(next, cidrs);
   };
 
   if (!canChange) {
@@ -73,6 +79,14 @@ export function WebhookSection({ settings, onSaved }: Props) {
           <div>
             <dt>Webhook URL</dt>
             <dd>{settings.webhook_url ?? <span class="muted">none: failures are not announced</span>}</dd>
+          </div>
+          <div>
+            <dt>Outbound allowlist</dt>
+            <dd>
+              {(settings.outbound_allowlist ?? []).join(", ") || (
+                <span class="muted">none: public addresses only</span>
+              )}
+            </dd>
           </div>
         </dl>
       </section>
@@ -103,6 +117,22 @@ export function WebhookSection({ settings, onSaved }: Props) {
             )}
           </Field>
         </div>
+        <Field
+          label="Outbound allowlist"
+          error={fieldErrorsOf(save.error).outbound_allowlist}
+          hint="CIDRs, one per line, that a webhook (or a MongoDB server on loopback or link-local) may be at, e.g. 10.0.0.0/8 for a receiver inside your VPC. Cloud metadata addresses are always refused."
+        >
+          {(f) => (
+            <textarea
+              {...f}
+              rows={3}
+              spellcheck={false}
+              placeholder="10.0.0.0/8"
+              value={allowlist}
+              onInput={(e) => setAllowlist(e.currentTarget.value)}
+            />
+          )}
+        </Field>
         <ErrorBanner error={save.error} />
         {saved && (
           <p class={`banner ${saved === "Nothing changed." ? "banner-info" : "banner-ok"}`} role="status">
@@ -121,7 +151,7 @@ export function WebhookSection({ settings, onSaved }: Props) {
             {sendTest.busy ? "Sending…" : "Send test message"}
           </button>
           <button type="submit" class="primary" disabled={save.busy}>
-            {save.busy ? "Saving…" : "Save webhook"}
+            {save.busy ? "Saving…" : "Save"}
           </button>
         </div>
         <p class="hint webhook-test-hint">The test message goes to the saved URL.</p>
