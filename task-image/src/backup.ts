@@ -1,7 +1,9 @@
 // Backup: mongodump --archive -> compression -> sha256/size tap -> end gate -> blob store upload.
 // Nothing touches local disk but the tool's 0600 config file; memory is bounded by the stream
 // buffers and the blob store's part buffers, whatever the database size.
+
 import { pipeline } from "node:stream/promises";
+import pRetry from "p-retry";
 import type { Backup } from "#core/entities.ts";
 import { backupEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
@@ -139,10 +141,14 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
   return completed;
 }
 
-/** The database's last-backup summary; a failure to write it must not change the job's outcome. */
+/**
+ * The database's last-backup summary; a failure to write it must not change the job's outcome. Tried
+ * three times: on a busy local store the write can lose its lock race while many tasks end at once.
+ */
 async function noteLastBackup(deps: EngineDeps, backup: Backup): Promise<void> {
-  await noteBackupEnded(deps.store, backup).catch((err: unknown) =>
-    deps.log.warn({ err, backup_id: backup.id }, "could not update the database's last backup"),
+  await pRetry(() => noteBackupEnded(deps.store, backup), { retries: 2, minTimeout: 200 }).catch(
+    (err: unknown) =>
+      deps.log.warn({ err, backup_id: backup.id }, "could not update the database's last backup"),
   );
 }
 
