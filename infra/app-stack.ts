@@ -46,6 +46,7 @@ import {
   printed,
 } from "./grants.ts";
 import { acknowledge } from "./nag.ts";
+import { stageTaskImage } from "./task-image.ts";
 
 const repoRoot = join(import.meta.dirname, "..");
 const SECRET_PREFIX = "mbm/servers/";
@@ -171,10 +172,11 @@ export class AppStack extends Stack {
       MBM_ALERT_TOPIC_ARN: topic.topicArn,
     };
     const container = taskDefinition.addContainer(TASK_CONTAINER, {
-      image: ecs.ContainerImage.fromAsset(repoRoot, {
-        file: "task-image/Dockerfile",
-        platform: Platform.LINUX_ARM64,
-      }),
+      // Staged (Dockerfile + main.ts's bundle) inside the cloud assembly, like the functions' bundles.
+      image: ecs.ContainerImage.fromAsset(
+        stageTaskImage(join(Stage.of(this)?.outdir ?? join(repoRoot, "cdk.out"), "task-image")).dir,
+        { platform: Platform.LINUX_ARM64 },
+      ),
       // Names and ids only: the task reads each server's password from Secrets Manager itself.
       environment: commonEnv,
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: "task", logGroup: taskLogs }),
