@@ -181,6 +181,40 @@ describe("the CDK app", () => {
     expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 31_536_000 });
   });
 
+  it("keeps the logical ids the app stack had before it was split into constructs", () => {
+    // A new logical id replaces the resource: named ones would collide with their old names, log
+    // groups would lose their logs, the distribution its URL (constructs/part.ts keeps them).
+    const before = [
+      "FlowLogs16C1943A",
+      "Vpc8378EB38",
+      "EventsD32975C2",
+      "Alerts91F83244",
+      "ClusterEB0386A7",
+      "Task79114B6B",
+      "TaskLogs5C7CDF8E",
+      "Schedules29FB02FD",
+      "ScheduleDeadLetters0406ECBC",
+      "FanOutLogs6368F6BF",
+      "FanOut4A9AB6BC",
+      "ApiLogs3D05D88B",
+      "ApiF70053CD",
+      "TaskStateLogs7A53A6E7",
+      "TaskStateFB9ED7CE",
+      "HousekeepingLogs276FB43B",
+      "Housekeeping4D78E60A",
+      "RetentionLogs1E9642DA",
+      "Retention8BFB5E80",
+      "ConsoleAssets8400950A",
+      "ConsoleDistribution022D3262",
+      "SignIn1BF1EF28",
+      "ConsoleClient4D43B885",
+      "HttpApiF5A9A8A7",
+      "ApiAccessLogsE9DF007D",
+    ];
+    expect(before.filter((id) => !(id in all(service)))).toEqual([]);
+    expect(Object.keys(service.toJSON().Parameters ?? {})).toContain("AlertEmail");
+  });
+
   it("has no IAM statement with a wildcard action in the product's own roles, and none with `*` anywhere", () => {
     for (const { id, s } of [...statementsOf(data), ...statementsOf(service)]) {
       for (const action of actionsOf(s)) {
