@@ -451,6 +451,11 @@ describe("stages (-c stage=<name>)", () => {
     expect(named.staging.map((n) => n.value).join("\n")).toContain("mbm/staging/servers/");
   }, 240_000);
 
+  it("synthesizes under cdk-nag for a bootstrap with its own qualifier (no acknowledgement names the default's)", () => {
+    // A hard-coded cdk-hnb659fds asset bucket in an acknowledgement would leave the finding open here.
+    expect(() => synth({ stage: "qa", "@aws-cdk/core:bootstrapQualifier": "mbmqa1234" })).not.toThrow();
+  }, 120_000);
+
   it("refuses a stage name that would not make valid names", () => {
     for (const stage of ["Prod", "a_b", "x".repeat(13), "my-aws", "-a"])
       expect(() => buildApp(new App({ outdir: scratchDir("cdk-bad-"), context: { stage } })), stage).toThrow(
