@@ -1,11 +1,13 @@
 // The CDK app (`cdk.json` runs it): the data stack, the app stack, and cdk-nag's AWS Solutions
-// checks over both. Context (`-c key=value`): `objectLockDays` (default 0: off), and for MongoDB
-// inside your VPC `vpcId`, `availabilityZones` and `subnetIds` (comma-separated). No context needs
-// AWS credentials: `npx cdk synth` works anywhere.
+// checks over both. Context (`-c key=value`): `stage` (a second, third... deployment in the same
+// account and region, with names of its own: names.ts; none: the default deployment),
+// `objectLockDays` (default 0: off), and for MongoDB inside your VPC `vpcId`, `availabilityZones`
+// and `subnetIds` (comma-separated). No context needs AWS credentials: `npx cdk synth` works anywhere.
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { AppStack, type ExistingNetwork } from "./app-stack.ts";
 import { DataStack } from "./data-stack.ts";
+import { deploymentNames } from "./names.ts";
 
 export function buildApp(app = new App()): { app: App; data: DataStack; service: AppStack } {
   // Strong (exported) references: the data stack cannot be deleted while the app stack uses it.
@@ -37,9 +39,10 @@ export function buildApp(app = new App()): { app: App; data: DataStack; service:
       );
     }
   }
+  const names = deploymentNames(context("stage"));
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  const data = new DataStack(app, "MongoBackupData", { env, objectLockDays });
-  const service = new AppStack(app, "MongoBackupApp", { env, data, network });
+  const data = new DataStack(app, names.dataStack, { env, names, objectLockDays });
+  const service = new AppStack(app, names.appStack, { env, names, data, network });
   service.addStackDependency(data);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, data, service };

@@ -8,14 +8,14 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import { metadataTableDefinition } from "#adapters/aws/dynamodb-metadata-store.ts";
-import { backupBucketName } from "./grants.ts";
 import { acknowledge } from "./nag.ts";
-
-export const METADATA_TABLE = "mongo-backup-manager-metadata";
+import type { DeploymentNames } from "./names.ts";
 
 export interface DataStackProps extends StackProps {
+  /** The deployment's physical names (its stage's). */
+  readonly names: DeploymentNames;
   /** Object Lock in governance mode for this many days: backups nobody can delete early. 0 = off. */
-  objectLockDays: number;
+  readonly objectLockDays: number;
 }
 
 export class DataStack extends Stack {
@@ -39,8 +39,8 @@ export class DataStack extends Stack {
     const key = (role: "HASH" | "RANGE") =>
       metadataTableDefinition.KeySchema.find((k) => k.KeyType === role)!.AttributeName!;
     this.table = new dynamodb.Table(this, "Metadata", {
-      // Fixed names keep the IAM statements of the other stack readable (and their nag findings stable).
-      tableName: METADATA_TABLE,
+      // Named (per stage) so the IAM statements of the other stack stay readable and their nag findings stable.
+      tableName: props.names.table,
       partitionKey: attr(key("HASH")),
       sortKey: attr(key("RANGE")),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -76,7 +76,7 @@ export class DataStack extends Stack {
     );
 
     this.bucket = new s3.Bucket(this, "Backups", {
-      bucketName: backupBucketName(this),
+      bucketName: props.names.bucket(this.account, this.region),
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
       bucketKeyEnabled: true,

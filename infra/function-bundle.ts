@@ -19,16 +19,24 @@ export const functionEntries = {
 
 export interface FunctionBundle {
   dir: string;
-  /** The handler's file, `index.mjs` in `dir`. */
+  /** The entry's file, `<name>.mjs` (default `index.mjs`) in `dir`. */
   entry: string;
   metafile: Metafile;
 }
 
-/** Bundles `entry` (a .ts file exporting `handler`) into `dir`, replacing what was there. */
-export function bundleFunction(entry: string, dir: string): FunctionBundle {
+export interface BundleOptions {
+  /** The entry's output name, without `.mjs`. Default: `index` (Lambda's `index.handler`). */
+  name?: string;
+  /** Packages left out of the bundle. Default: the AWS SDK, which the Lambda runtime provides. */
+  external?: string[];
+}
+
+/** Bundles `entry` (a .ts file exporting `handler`, or a program) into `dir`, replacing what was there. */
+export function bundleFunction(entry: string, dir: string, options: BundleOptions = {}): FunctionBundle {
+  const name = options.name ?? "index";
   rmSync(dir, { recursive: true, force: true });
   const result = buildSync({
-    entryPoints: { index: entry },
+    entryPoints: { [name]: entry },
     bundle: true,
     splitting: true,
     platform: "node",
@@ -38,7 +46,7 @@ export function bundleFunction(entry: string, dir: string): FunctionBundle {
     sourcemap: true,
     mainFields: ["module", "main"],
     // The Node.js 24 runtime provides AWS SDK v3, as CDK's default for NodejsFunction assumes.
-    external: ["@aws-sdk/*"],
+    external: options.external ?? ["@aws-sdk/*"],
     // Node's own UTS #46 in place of tr46's 231 KiB of tables (see tr46-from-node.ts).
     alias: { tr46: join(import.meta.dirname, "tr46-from-node.ts") },
     // CommonJS dependencies (pino) call require(): give every ESM chunk one.
@@ -51,7 +59,7 @@ export function bundleFunction(entry: string, dir: string): FunctionBundle {
     metafile: true,
     logLevel: "warning",
   });
-  return { dir, entry: resolve(dir, "index.mjs"), metafile: result.metafile };
+  return { dir, entry: resolve(dir, `${name}.mjs`), metafile: result.metafile };
 }
 
 /**

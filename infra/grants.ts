@@ -1,21 +1,15 @@
 // IAM grants written out action by action. The CDK's grant helpers add wildcard actions
 // (`s3:GetObject*`, `kms:ReEncrypt*`); these name exactly the calls the adapters make, so a review
 // can match each action to a line of functions/adapters/aws. ARNs are built from the resources'
-// fixed names, and where a resource part must be a wildcard (ids made at run time), the cdk-nag
+// names (names.ts), and where a resource part must be a wildcard (ids made at run time), the cdk-nag
 // finding is acknowledged right here, with the reason.
 import { ArnFormat, Aws, type Stack, Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { IConstruct } from "constructs";
 import { acknowledge } from "./nag.ts";
+import type { DeploymentNames } from "./names.ts";
 
 const BACKUP_PREFIX = "backups/";
-
-/** The backup bucket's name (globally unique per account and region), and how cdk-nag prints it. */
-export const backupBucketName = (stack: Stack) => `mongo-backup-manager-${stack.account}-${stack.region}`;
-const printedBucket = (stack: Stack) => {
-  const { region, account } = printed(stack);
-  return `mongo-backup-manager-${account}-${region}`;
-};
 
 type Grantee = iam.IGrantable & IConstruct;
 
@@ -72,6 +66,7 @@ export function grantKey(grantee: Grantee, keyArn: string): void {
 export function grantArchives(
   grantee: Grantee,
   stack: Stack,
+  names: DeploymentNames,
   access: { read?: boolean; write?: boolean; delete?: boolean },
 ): void {
   const actions = [
@@ -79,11 +74,12 @@ export function grantArchives(
     ...(access.write ? ["s3:PutObject", "s3:AbortMultipartUpload"] : []),
     ...(access.delete ? ["s3:DeleteObject"] : []),
   ];
-  const bucketName = backupBucketName(stack);
+  const bucketName = names.bucket(stack.account, stack.region);
+  const { account, region } = printed(stack);
   allow(grantee, actions, [`arn:${Aws.PARTITION}:s3:::${bucketName}/${BACKUP_PREFIX}*`]);
   wildcard(
     grantee,
-    `arn:<AWS::Partition>:s3:::${printedBucket(stack)}/${BACKUP_PREFIX}*`,
+    `arn:<AWS::Partition>:s3:::${names.bucket(account, region)}/${BACKUP_PREFIX}*`,
     "Archive keys are made per backup (backups/<server>/<database>/<id>...): the prefix is the scope.",
   );
 }

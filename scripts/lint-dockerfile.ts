@@ -3,10 +3,11 @@
 // `requireDigests`, to a digest), the mongo tools taken from the official image, and a final stage
 // fit for Fargate with a read-only root filesystem: a numeric non-root USER, TMPDIR set and declared
 // a VOLUME (the one writable path), a stated HEALTHCHECK, a STOPSIGNAL that main.ts handles, and an
-// exec-form ENTRYPOINT that starts node on task-image/src/main.ts directly.
+// exec-form ENTRYPOINT that starts node on the staged bundle of main.ts (infra/task-image.ts) directly.
 //   node scripts/lint-dockerfile.ts [--require-digests] [task-image/Dockerfile]
 import { readFileSync } from "node:fs";
 import { validate } from "dockerfile-utils";
+import { TASK_ENTRY } from "../infra/task-image.ts";
 
 export interface LintOptions {
   /** Every base image must carry a `@sha256:` digest (the release check). Default: false. */
@@ -135,8 +136,10 @@ function checkFinalStage(stage: Instruction[]): string[] {
   } catch {
     argv = undefined;
   }
-  if (!Array.isArray(argv) || !argv.includes("task-image/src/main.ts")) {
-    problems.push("ENTRYPOINT must be exec form and run task-image/src/main.ts");
+  if (!Array.isArray(argv) || !argv.includes(TASK_ENTRY)) {
+    problems.push(
+      `ENTRYPOINT must be exec form and run ${TASK_ENTRY} (main.ts's bundle in the staged context)`,
+    );
   } else if (!/^(\/usr\/local\/bin\/)?node$/.test(String(argv[0]))) {
     problems.push(
       `ENTRYPOINT must start node itself (not npm or a shell), so SIGTERM reaches main.ts, got ${argv[0]}`,

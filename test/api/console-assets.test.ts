@@ -18,7 +18,11 @@ describe("console assets", () => {
     const app = appWith(consoleBuildDir); // built by the global setup
     const page = await app.request("/schedules");
     expect(page.status).toBe(200);
-    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'self'");
+    // Local mode's API is on the console's origin: nothing else to connect or submit to.
+    expect(csp).toContain("connect-src 'self';");
+    expect(csp).toMatch(/form-action 'self'$/);
     const html = await page.text();
     const script = /src="(\/assets\/main-[A-Z0-9]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();

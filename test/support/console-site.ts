@@ -1,7 +1,7 @@
-// The console's static site as CloudFront serves it on AWS (infra/console-hosting.ts): the built
+// The console's static site as CloudFront serves it on AWS (infra/constructs/console.ts): the built
 // web/build, index.html for every page path (the SPA fallback), the deployment's /config.json, and
-// CloudFront's Content-Security-Policy with the test's http origins in place of "https:" (the
-// deployed policy allows any https origin, these servers are http on loopback).
+// CloudFront's Content-Security-Policy with the test's API and identity provider as the exact
+// origins (the deployed policy names the deployment's API, hosted UI and issuer).
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";

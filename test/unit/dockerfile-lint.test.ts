@@ -16,11 +16,7 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const allPinned = edit(
   /^FROM node:24\.12\.0-bookworm-slim$/m,
   `FROM node:24.12.0-bookworm-slim@${digest("b")}`,
-  edit(
-    "FROM node:24.12.0-bookworm-slim AS deps",
-    `FROM node:24.12.0-bookworm-slim@${digest("b")} AS deps`,
-    edit("FROM mongo:8.0.17 AS", `FROM mongo:8.0.17@${digest("a")} AS`),
-  ),
+  edit("FROM mongo:8.0.17 AS", `FROM mongo:8.0.17@${digest("a")} AS`),
 );
 
 describe("task image Dockerfile", () => {
@@ -37,7 +33,7 @@ describe("task image Dockerfile", () => {
   });
 
   it("takes a reference to an earlier stage, and --platform, for what they are", () => {
-    const text = edit(/^FROM node:24\.12\.0-bookworm-slim$/m, "FROM --platform=linux/amd64 deps");
+    const text = edit(/^FROM node:24\.12\.0-bookworm-slim$/m, "FROM --platform=linux/amd64 mongo");
     expect(lintDockerfile(text).filter((p) => /base image/.test(p))).toEqual([]);
   });
 
@@ -77,14 +73,15 @@ describe("task image Dockerfile", () => {
     ["sets no STOPSIGNAL", edit("STOPSIGNAL SIGTERM\n", ""), /must set STOPSIGNAL/],
     ["stops with a signal main.ts ignores", edit("STOPSIGNAL SIGTERM", "STOPSIGNAL SIGUSR1"), /got SIGUSR1/],
     // Entry point.
+    ["has a shell-form entry point", edit(/ENTRYPOINT .*/, "ENTRYPOINT node task/main.mjs"), /exec form/],
     [
-      "has a shell-form entry point",
-      edit(/ENTRYPOINT .*/, "ENTRYPOINT node task-image/src/main.ts"),
-      /exec form/,
+      "runs the TypeScript source, which is not in the staged context",
+      edit(/ENTRYPOINT .*/, 'ENTRYPOINT ["node", "task-image/src/main.ts"]'),
+      /run task\/main\.mjs/,
     ],
     [
       "starts through npm",
-      edit(/ENTRYPOINT .*/, 'ENTRYPOINT ["npm", "exec", "node", "task-image/src/main.ts"]'),
+      edit(/ENTRYPOINT .*/, 'ENTRYPOINT ["npm", "exec", "node", "task/main.mjs"]'),
       /start node itself.*got npm/,
     ],
     ["has bad syntax", `${real}\nFROOM x\n`, /line \d+/],
@@ -93,11 +90,11 @@ describe("task image Dockerfile", () => {
   });
 
   it("checks the final stage, not a build stage", () => {
-    // A USER, HEALTHCHECK and STOPSIGNAL in the deps stage do not make the final image comply.
+    // A USER, HEALTHCHECK and STOPSIGNAL in the mongo stage do not make the final image comply.
     let moved = edit("USER 1000:1000\n", "");
     moved = edit("HEALTHCHECK NONE\n", "", moved);
     moved = edit("STOPSIGNAL SIGTERM\n", "", moved);
-    moved = edit("AS deps\n", "AS deps\nUSER 1000:1000\nHEALTHCHECK NONE\nSTOPSIGNAL SIGTERM\n", moved);
+    moved = edit("AS mongo\n", "AS mongo\nUSER 1000:1000\nHEALTHCHECK NONE\nSTOPSIGNAL SIGTERM\n", moved);
     const problems = lintDockerfile(moved).join("\n");
     expect(problems).toMatch(/non-root/);
     expect(problems).toMatch(/state its health/);

@@ -4,19 +4,28 @@
 // web/build is absent (a synth from code that skipped the build).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import {
+  BOOTSTRAP_QUALIFIER_CONTEXT,
+  type CfnElement,
+  DefaultStackSynthesizer,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+} from "aws-cdk-lib";
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as deploy from "aws-cdk-lib/aws-s3-deployment";
 import { Construct } from "constructs";
 import { consoleContentSecurityPolicy } from "#functions/api/console-policy.ts";
-import { acknowledge } from "./nag.ts";
+import { printed } from "../grants.ts";
+import { acknowledge } from "../nag.ts";
 
 export interface ConsoleHostingProps {
-  accessLogs: s3.IBucket;
+  readonly accessLogs: s3.IBucket;
   /** The console's build output; a placeholder page when it does not exist. */
-  buildDir: string;
+  readonly buildDir: string;
 }
 
 export class ConsoleHosting extends Construct {
@@ -24,6 +33,7 @@ export class ConsoleHosting extends Construct {
   readonly url: string;
   readonly #bucket: s3.Bucket;
   readonly #buildDir: string;
+  readonly #connectTo: string[] = [];
 
   constructor(scope: Construct, id: string, props: ConsoleHostingProps) {
     super(scope, id);
@@ -41,8 +51,10 @@ export class ConsoleHosting extends Construct {
     const headers = new cloudfront.ResponseHeadersPolicy(this, "Headers", {
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          // The console talks to its API and Cognito only (connect-src https:), loads nothing else.
-          contentSecurityPolicy: consoleContentSecurityPolicy(["https:"]),
+          // The console talks to its API and Cognito only (allowConnections), loads nothing else.
+          contentSecurityPolicy: Lazy.string({
+            produce: () => consoleContentSecurityPolicy(this.#connectTo),
+          }),
           override: true,
         },
         strictTransportSecurity: {
@@ -93,6 +105,11 @@ export class ConsoleHosting extends Construct {
     );
   }
 
+  /** Origins the console may fetch from and submit to, beside its own (its API, the sign-in). */
+  allowConnections(...origins: string[]): void {
+    this.#connectTo.push(...origins);
+  }
+
   /** Deploys the build (or the placeholder) and `config.json` with the deployment's values. */
   deploy(config: Record<string, string>): void {
     const built = existsSync(join(this.#buildDir, "index.html"));
@@ -113,5 +130,45 @@ export class ConsoleHosting extends Construct {
       prune: true,
       memoryLimit: 512,
     });
+    this.#acknowledgeDeployment();
+  }
+
+  /** The CDK's BucketDeployment function (one per stack, at the stack's root): its nag findings. */
+  #acknowledgeDeployment(): void {
+    const stack = Stack.of(this);
+    const { account, region } = printed(stack);
+    // The asset bucket of the bootstrap this stack is synthesized for (its qualifier, not the default's).
+    const qualifier =
+      stack.synthesizer.bootstrapQualifier ??
+      (stack.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) as string | undefined) ??
+      DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    const assets = this.#bucket.node.defaultChild as CfnElement;
+    const basicRole =
+      "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]";
+    for (const child of stack.node.children) {
+      if (!child.node.id.startsWith("Custom::CDKBucketDeployment")) continue;
+      acknowledge(child, basicRole, "The CDK's BucketDeployment function writes its own logs.");
+      acknowledge(
+        child,
+        "AwsSolutions::AwsSolutions-L1",
+        "The CDK's BucketDeployment function; its runtime is chosen by aws-cdk-lib.",
+      );
+      for (const finding of [
+        "Action::s3:GetBucket*",
+        "Action::s3:GetObject*",
+        "Action::s3:List*",
+        "Action::s3:Abort*",
+        "Action::s3:DeleteObject*",
+        "Resource::*",
+        `Resource::arn:<AWS::Partition>:s3:::cdk-${qualifier}-assets-${account}-${region}/*`,
+        `Resource::<${stack.resolve(assets.logicalId) as string}.Arn>/*`,
+      ]) {
+        acknowledge(
+          child,
+          `AwsSolutions::AwsSolutions-IAM5[${finding}]`,
+          "The CDK's BucketDeployment copies the console build from the CDK asset bucket into the console bucket.",
+        );
+      }
+    }
   }
 }
