@@ -3,6 +3,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import { ungroupedMessage } from "./auth.ts";
 import { errorHandler, errorResponse, validationHook } from "./errors.ts";
 import { backupRoutes } from "./routes/backups.ts";
 import type { ApiDeps, ApiEnv } from "./routes/common.ts";
@@ -34,6 +35,7 @@ export function createApp(deps: ApiDeps) {
         c.header("WWW-Authenticate", 'Bearer realm="mongo-backup-manager"');
         return errorResponse(c, 401, "sign in first: send Authorization: Bearer <token>");
       }
+      if (actor.role === null) return errorResponse(c, 403, ungroupedMessage(actor.id));
       if (!readMethods.has(c.req.method) && actor.role !== "operator") {
         return errorResponse(
           c,
@@ -41,7 +43,7 @@ export function createApp(deps: ApiDeps) {
           `${actor.id} may read but not change anything (operators group required)`,
         );
       }
-      c.set("actor", actor);
+      c.set("actor", { id: actor.id, role: actor.role });
       await next();
     }),
   );
