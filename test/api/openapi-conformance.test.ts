@@ -246,6 +246,58 @@ describe("the API keeps to its OpenAPI document (generated requests, local store
     expect(sent).toBeGreaterThan(operations.length * 2);
   }, 120_000);
 
+  it("states the rules the validators enforce, with patterns every JSON Schema tool can use", () => {
+    const text = JSON.stringify(doc);
+    // Patterns are unflagged ECMA-262 that also compile in unicode mode (ajv's), without lookbehind.
+    const patterns = [...text.matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map(
+      (m) => JSON.parse(m[1] as string) as string,
+    );
+    expect(patterns.length).toBeGreaterThan(20);
+    for (const pattern of patterns) {
+      expect(() => new RegExp(pattern, "u"), pattern).not.toThrow();
+      expect(pattern, pattern).not.toMatch(/\(\?<[=!]/);
+    }
+    const body = (path: string, method: string) =>
+      doc.paths[path]?.[method]?.requestBody?.content["application/json"].schema as Schema;
+    const servers = body("/api/servers", "post");
+    expect(servers.oneOf).toEqual([{ required: ["host"] }, { required: ["connection_string"] }]);
+    const props = servers.properties as Record<string, Schema>;
+    expect(validates(props.name as Schema, "ok name")).toBe(true);
+    for (const bad of ["   ", "tab\there", "nul\u0000", "c1\u0085", "del\u007f"]) {
+      expect(validates(props.name as Schema, bad), JSON.stringify(bad)).toBe(false);
+    }
+    expect(validates(props.options as Schema, { readPreference: "secondary" })).toBe(true);
+    expect(validates(props.options as Schema, { proxyPassword: "x" })).toBe(false);
+    expect(validates(props.options as Schema, { "no spaces": "x" })).toBe(false);
+    for (const [path, method] of [
+      ["/api/servers/{id}", "put"],
+      ["/api/schedules/{id}", "put"],
+      ["/api/backups/{id}", "patch"],
+      ["/api/settings", "put"],
+    ] as const) {
+      expect(body(path, method).minProperties, `${method} ${path}`).toBe(1);
+      expect(validates(body(path, method), {}), `${method} ${path} {}`).toBe(false);
+    }
+    const cron = (body("/api/schedules", "post").properties as Record<string, Schema>)
+      .cron_expression as Schema;
+    const cronPattern = new RegExp(((cron.allOf as Schema[])[0] as Schema).pattern as string);
+    for (const good of ["0 2 * * *", "*/15 0-6 1,15 * 1-5", " 30 23 31 12 7 "])
+      expect(good).toMatch(cronPattern);
+    for (const bad of [
+      "0 2 * *",
+      "0 2 * * * *",
+      "60 * * * *",
+      "0 24 * * *",
+      "0 0 0 * *",
+      "0 0 * 13 *",
+      "@daily",
+    ]) {
+      expect(bad).not.toMatch(cronPattern);
+    }
+    const backups = doc.paths["/api/backups"]?.get?.parameters?.find((p) => p.name === "cursor");
+    expect(backups?.schema.pattern).toBe("^[A-Za-z0-9_-]+$");
+  });
+
   it("an unsupported method on a known path is 405 with Allow (JSON error), not 404", async () => {
     const methodNotAllowed =
       doc.components.responses.MethodNotAllowed?.content["application/json"].schema ?? {};
