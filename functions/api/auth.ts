@@ -1,12 +1,24 @@
 // Who is calling. On AWS, API Gateway's JWT authorizer has already verified the Cognito token and
 // passes its claims in the Lambda event; we only read them. In local mode a bearer token is
-// compared in constant time. Either way: the `operators` group changes things, anyone signed in reads.
+// compared in constant time. Either way: the `operators` group changes things, the `viewers` group
+// reads, and a signed-in user in neither gets nothing (403 on every route).
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Actor } from "#core/use-cases/deps.ts";
 
-export type Authenticator = (c: Context) => Actor | undefined;
+/** Signed in (the token is good) but in neither group: refused everywhere, told whom to ask. */
+export interface Ungrouped {
+  id: string;
+  role: null;
+}
+
+/** `undefined`: no valid credentials (401). */
+export type Authenticator = (c: Context) => Actor | Ungrouped | undefined;
+
+/** What a signed-in caller in neither group is told, on every route and in the console. */
+export const ungroupedMessage = (id: string) =>
+  `${id} is signed in but in neither the operators nor the viewers group: ask an administrator to add you to the operators or viewers group`;
 
 /** The Hono environment of every API route: the caller, set by the auth middleware. */
 export type ApiEnv = { Variables: { actor: Actor } };
@@ -37,8 +49,10 @@ const ClaimsEvent = z.object({
 });
 
 /**
- * Cognito groups as an HTTP API JWT authorizer passes them: a string such as "[operators viewers]"
- * (API Gateway flattens arrays), or a real array when the event comes from elsewhere.
+ * Cognito groups as an HTTP API JWT authorizer passes them: API Gateway flattens the array into a
+ * string such as "[operators viewers]"; a JSON array text or a real array when the event comes from
+ * elsewhere. Cognito group names cannot hold whitespace but may hold commas and brackets, so the
+ * flattened form splits on whitespace only: "[operators,viewers]" is one group of that name.
  */
 export function groupsOf(claim: unknown): string[] {
   if (Array.isArray(claim)) return claim.filter((g): g is string => typeof g === "string");
@@ -51,10 +65,15 @@ export function groupsOf(claim: unknown): string[] {
       return [];
     }
   }
-  return trimmed
-    .replace(/^\[|\]$/g, "")
-    .split(/[\s,]+/)
-    .filter(Boolean);
+  const inner = trimmed.startsWith("[") && trimmed.endsWith("]") ? trimmed.slice(1, -1) : trimmed;
+  return inner.split(/\s+/).filter(Boolean);
+}
+
+/** The role of exactly these group names; `null` for neither (operators wins when in both). */
+export function roleOf(groups: readonly string[]): Actor["role"] | null {
+  if (groups.includes("operators")) return "operator";
+  if (groups.includes("viewers")) return "viewer";
+  return null;
 }
 
 /** AWS: the claims API Gateway's authorizer verified. No claims (no authorizer ran) means no one. */
@@ -68,7 +87,6 @@ export function lambdaJwtClaimsAuth(): Authenticator {
       (v): v is string => typeof v === "string" && v.length > 0,
     );
     if (!name) return undefined;
-    const role = groupsOf(claims["cognito:groups"]).includes("operators") ? "operator" : "viewer";
-    return { id: name.slice(0, 256), role };
+    return { id: name.slice(0, 256), role: roleOf(groupsOf(claims["cognito:groups"])) };
   };
 }

@@ -4,31 +4,61 @@
 import { z } from "zod";
 import { AuthMechanism, Compression, DatabaseName, Id, JobStatus, OutboundAllowlist } from "./entities.ts";
 
-// Control characters are checked with refine, not a regex: the OpenAPI generator would publish a
-// flagged regex (`/\p{Cc}/u`) as a pattern no client can match.
-const isControl = (code: number, allowed: readonly number[]) =>
-  (code < 0x20 || (code >= 0x7f && code <= 0x9f)) && !allowed.includes(code);
-const hasControl = (value: string, allowed: readonly number[] = []) =>
-  [...value].some((ch) => isControl(ch.codePointAt(0) ?? 0, allowed));
+// Every rule is a schema the OpenAPI document can state (test/api/openapi-conformance.test.ts checks
+// that the document and the validators agree): a string carries ONE unflagged ECMA-262 regex (the
+// generator publishes only the first `.regex()`, and a flagged one as a pattern no client can match);
+// what a regex cannot say goes in `.meta()` (which the OpenAPI generator copies into the schema) (JSON Schema 2020-12 keywords).
 
-/** One line of text: no control characters (they break logs, terminals and the console). */
+/** C0 and C1 control characters, DEL included: they break logs, terminals and the console. */
+const CONTROL = "\\x00-\\x1f\\x7f-\\x9f";
+/** Control characters less tab, line feed and carriage return (allowed in free text). */
+const CONTROL_BUT_NEWLINES = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f";
+const NO_CONTROL = "must not contain control characters";
+
+/** `[Pp][Aa]...`: a case-insensitive literal without the `i` flag JSON Schema patterns lack. */
+const caseless = (word: string) =>
+  [...word].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toUpperCase()}${ch.toLowerCase()}]` : ch)).join("");
+
+/** One line of text: no control characters. */
 const Line = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((v) => !hasControl(v), "must not contain control characters");
+    .regex(new RegExp(`^[^${CONTROL}]*$`), NO_CONTROL);
 
 /** Free text such as notes: tabs and newlines allowed, other control characters not. */
 const Text = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((v) => !hasControl(v, [0x09, 0x0a, 0x0d]), "must not contain control characters");
+    .regex(new RegExp(`^[^${CONTROL_BUT_NEWLINES}]*$`), NO_CONTROL);
 
-const Name = Line(200).min(1).trim();
-const HostName = Line(1024)
+/**
+ * A name: one line with something besides white space in it (it is trimmed, and a blank name would
+ * be empty). `\s` is ECMA-262's white space, the same set String.prototype.trim removes.
+ */
+const Name = z
+  .string()
   .min(1)
-  .regex(/^[A-Za-z0-9._:[\]-]+$/, "must be a host name or an IP address");
+  .max(200)
+  .regex(
+    new RegExp(`^[^${CONTROL}]*[^\\s${CONTROL}][^${CONTROL}]*$`),
+    "must not be blank or contain control characters",
+  )
+  .trim();
+/** A DNS name or IPv4 address (dot-separated labels), or an IPv6 address in brackets. */
+const HOST_PATTERN = "([A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*|\\[[0-9A-Fa-f:.]+\\])";
+/**
+ * The validator's character check lets through a few strings no URI parser takes (`a:b:c`, `[x`):
+ * those are refused later with 422 (field `host`). The document states the stricter form a client
+ * should send, so nothing it allows is refused.
+ */
+const HostName = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[A-Za-z0-9._:[\]-]+$/, "must be a host name or an IP address")
+  .meta({ pattern: `^${HOST_PATTERN}$` });
 const Password = z.string().min(1).max(1024);
 /**
  * Option names that carry a credential: `password`, `proxyPassword`, `tlsCertificateKeyFilePassword`,
@@ -44,24 +74,54 @@ function uriQueryKeys(uri: string): Set<string> {
   return new Set([...new URLSearchParams(query).keys()]);
 }
 
+const OptionName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must be a URI option name");
+/** The option names isCredentialOption refuses, as a pattern for the document. */
+const CREDENTIAL_OPTION = `${caseless("password")}$|^${caseless("authMechanismProperties")}$`;
+
 /** Extra URI options: `readPreference=secondary` and the like, never credentials. */
 const UriOptions = z
-  .record(
-    z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must be a URI option name"),
-    Line(1024),
-  )
+  .record(OptionName, Line(1024))
   .refine((o) => Object.keys(o).length <= 50, "at most 50 options")
-  .refine((o) => !Object.keys(o).some(isCredentialOption), "credentials go in password, not in options");
-const ConnectionString = Line(4096)
-  .regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://")
+  .refine((o) => !Object.keys(o).some(isCredentialOption), "credentials go in password, not in options")
+  .meta({
+    maxProperties: 50,
+    propertyNames: {
+      type: "string",
+      minLength: 1,
+      maxLength: 64,
+      pattern: "^[A-Za-z][A-Za-z0-9_]*$",
+      not: { pattern: CREDENTIAL_OPTION },
+    },
+  });
+const CS_USERINFO = "([A-Za-z0-9._~!$'()*+,;=-]+(:[A-Za-z0-9._~!$'()*+,;=-]*)?@)?";
+const CS_PORT = "(:([1-9][0-9]{0,3}|[1-5][0-9]{4}))?";
+const CS_OPTION = "[A-Za-z][A-Za-z0-9_]*=[A-Za-z0-9_.,:-]*";
+const ConnectionString = z
+  .string()
+  .max(4096)
+  .regex(
+    new RegExp(`^mongodb(\\+srv)?://[^${CONTROL}]*$`),
+    "must start with mongodb:// or mongodb+srv:// and contain no control characters",
+  )
   .refine(
     (uri) => ![...uriQueryKeys(uri)].some(isCredentialOption),
     "credentials in the query (e.g. proxyPassword) would be stored and shown: give the password separately",
-  );
+  )
+  .meta({
+    // The document's form is stricter than the parser (mongodb-connection-string-url, at the use
+    // case): what it allows always parses. Userinfo without `%`-escapes, ports 1-59999, a database
+    // name and plain `name=value` options.
+    pattern: `^(mongodb://${CS_USERINFO}${HOST_PATTERN}${CS_PORT}(,${HOST_PATTERN}${CS_PORT})*|mongodb\\+srv://${CS_USERINFO}[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+){2,})(/([A-Za-z0-9_-]{1,63})?(\\?(${CS_OPTION}(&${CS_OPTION})*)?)?)?$`,
+    // The query's option names as written; the validator also decodes percent-escapes, which a
+    // pattern cannot, so `pass%77ord=` is refused though this pattern does not say so.
+    not: {
+      pattern: `[?&][^=&#]*${caseless("password")}(=|&|#|$)|[?&]${caseless("authMechanismProperties")}(=|&|#|$)`,
+    },
+  });
 
 const ServerFields = {
   name: Name,
@@ -93,7 +153,8 @@ export const CreateServerInput = z
     options: ServerFields.options.optional(),
     connection_string: ServerFields.connection_string.optional(),
   })
-  .superRefine(oneWayToConnect);
+  .superRefine(oneWayToConnect)
+  .meta({ oneOf: [{ required: ["host"] }, { required: ["connection_string"] }] });
 export type CreateServerInput = z.infer<typeof CreateServerInput>;
 
 /** Every field optional: what is present changes, what is absent stays. */
@@ -122,6 +183,14 @@ export const UpdateServerInput = z
         message: "give host/port or connection_string, not both",
       });
     }
+  })
+  .meta({
+    minProperties: 1,
+    not: {
+      required: ["connection_string"],
+      properties: { connection_string: { type: "string" } },
+      anyOf: [{ required: ["host"] }, { required: ["port"] }],
+    },
   });
 export type UpdateServerInput = z.infer<typeof UpdateServerInput>;
 
@@ -160,7 +229,8 @@ export const TriggerBackupInput = z
     if (v.database !== undefined && v.server_id === undefined) {
       ctx.addIssue({ code: "custom", path: ["database"], message: "needs server_id too" });
     }
-  });
+  })
+  .meta({ dependentRequired: { database: ["server_id"] } });
 export type TriggerBackupInput = z.infer<typeof TriggerBackupInput>;
 
 export const AnnotateBackupInput = z
@@ -168,12 +238,16 @@ export const AnnotateBackupInput = z
   .refine((v) => v.name !== undefined || v.notes !== undefined, {
     message: "give name or notes",
     path: ["name"],
-  });
+  })
+  .meta({ minProperties: 1 });
 
-const CollectionName = Line(255)
+const CollectionName = z
+  .string()
   .min(1)
-  .regex(/^[^$\0]+$/, "not a valid collection name")
-  .refine((n) => !n.startsWith("system."), "system collections are not restored");
+  .max(255)
+  .regex(new RegExp(`^[^$${CONTROL}]+$`), "not a valid collection name (no $ or control characters)")
+  .refine((n) => !n.startsWith("system."), "system collections are not restored")
+  .meta({ not: { pattern: "^system\\." } });
 
 export const TriggerRestoreInput = z.strictObject({
   backup_id: Id,
@@ -188,10 +262,34 @@ export const TriggerRestoreInput = z.strictObject({
 });
 export type TriggerRestoreInput = z.infer<typeof TriggerRestoreInput>;
 
+/**
+ * The document's grammar of a cron expression: five space-separated fields of `*`, numbers, ascending
+ * ranges, steps and lists, each number within its field's range. What validateCron checks beyond it
+ * (a range's start not after its end, a date that matches, EventBridge's limits on AWS) a pattern
+ * cannot say, so the document names it `format: "cron"`; croner's extras (JAN, MON, L, W, #) are
+ * accepted but not documented: a client that keeps to the document is never refused for syntax.
+ */
+function cronField(n: string, step: string): string {
+  const item = `(\\*(/(${step}))?|(${n})(-(${n})(/(${step}))?)?)`;
+  return `${item}(,${item})*`;
+}
+const CRON_PATTERN = `^ *${[
+  cronField("[1-5]?[0-9]", "[1-9]|[1-5][0-9]"),
+  cronField("1?[0-9]|2[0-3]", "[1-9]|1[0-9]|2[0-3]"),
+  cronField("[1-9]|[12][0-9]|3[01]", "[1-9]|[12][0-9]|3[01]"),
+  cronField("[1-9]|1[0-2]", "[1-9]|1[0-2]"),
+  cronField("[0-7]", "[1-7]"),
+].join(" +")} *$`;
+
+/** The IANA names the document lists (ICU's canonical ones and UTC); the validator takes aliases too. */
+const TIME_ZONES = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((tz) => tz !== "UTC")];
+
 const ScheduleFields = {
   name: Name,
-  cron_expression: Line(200).min(1),
-  timezone: Line(64).min(1),
+  cron_expression: Line(200)
+    .min(1)
+    .meta({ format: "cron", allOf: [{ pattern: CRON_PATTERN }] }),
+  timezone: Line(64).min(1).meta({ enum: TIME_ZONES }),
   server_id: Id.nullable(),
   database: DatabaseName.nullable(),
   retention_days: z.number().int().min(1).max(36500),
@@ -210,7 +308,19 @@ export const CreateScheduleInput = z
     keep_last: ScheduleFields.keep_last.optional(),
     enabled: ScheduleFields.enabled.optional(),
   })
-  .superRefine(databaseNeedsServer);
+  .superRefine((v, ctx) => {
+    // On create there is no stored server to fall back on: a database needs server_id here.
+    if (v.database && !v.server_id) {
+      ctx.addIssue({ code: "custom", path: ["database"], message: "needs server_id too" });
+    }
+  })
+  .meta({
+    // "if database is a name then server_id is an id", without `then` (a thenable object to JS).
+    anyOf: [
+      { not: { required: ["database"], properties: { database: { type: "string" } } } },
+      { required: ["server_id"], properties: { server_id: { type: "string" } } },
+    ],
+  });
 export type CreateScheduleInput = z.infer<typeof CreateScheduleInput>;
 
 export const UpdateScheduleInput = z
@@ -224,7 +334,20 @@ export const UpdateScheduleInput = z
     keep_last: ScheduleFields.keep_last.optional(),
     enabled: ScheduleFields.enabled.optional(),
   })
-  .superRefine(databaseNeedsServer);
+  .superRefine(databaseNeedsServer)
+  // Only when the body is otherwise fine: `{"last_run": ...}` is an unknown field, not an empty body.
+  .refine((v) => Object.keys(v).length > 0, {
+    message: "give at least one field to change",
+    path: ["name"],
+    when: (payload) => payload.issues.length === 0,
+  })
+  .meta({
+    minProperties: 1,
+    anyOf: [
+      { not: { required: ["database"], properties: { database: { type: "string" } } } },
+      { properties: { server_id: { type: "string" } } },
+    ],
+  });
 export type UpdateScheduleInput = z.infer<typeof UpdateScheduleInput>;
 
 function databaseNeedsServer(
@@ -250,6 +373,9 @@ export const UpdateSettingsInput = z
     webhook_url: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
       .max(2048)
+      // What z.url with this protocol accepts, as far as a pattern can say it: an http(s) scheme (any
+      // letter case: URL lowercases it) and a host.
+      .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]+([/?#]\S*)?$/, "must be an http(s) URL")
       .nullable()
       .optional(),
     /** Replaces the whole list; `[]` empties it. */
@@ -258,7 +384,8 @@ export const UpdateSettingsInput = z
   .refine((v) => Object.keys(v).length > 0, {
     message: "give at least one setting",
     path: ["retention_days"],
-  });
+  })
+  .meta({ minProperties: 1 });
 export type UpdateSettingsInput = z.infer<typeof UpdateSettingsInput>;
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +404,12 @@ export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor.optional(
 export const BackupListQuery = PageQuery.extend({
   status: JobStatus.optional(),
   server_id: Id.optional(),
-  database: DatabaseName.optional(),
+  // Lists filter by a database within one server (the store's index); OpenAPI has no keyword for one
+  // parameter needing another, so the document says it in prose and in `x-requires`.
+  database: DatabaseName.optional().meta({
+    description: "Only together with server_id (422 otherwise)",
+    "x-requires": "server_id",
+  }),
   schedule_id: Id.optional(),
 });
 

@@ -36,7 +36,9 @@ describe("groupsOf", () => {
     ["a JSON array string", '["operators","viewers"]', ["operators", "viewers"]],
     ["a JSON array string with spaces around", '  ["a", "b"] ', ["a", "b"]],
     ["a plain string", "operators", ["operators"]],
-    ["commas", "a,b, c", ["a", "b", "c"]],
+    ["a comma is part of a name, not a separator", "[operators,viewers]", ["operators,viewers"]],
+    ["commas and spaces", "a,b, c", ["a,b,", "c"]],
+    ["tabs and newlines separate", "[a\tb\nc]", ["a", "b", "c"]],
     ["empty brackets", "[]", []],
     ["an empty string", "", []],
     ["broken JSON", '["operators",', []],
@@ -133,14 +135,54 @@ describe.each(["local", "aws"] as const)("lambdaJwtClaimsAuth in the app (%s)", 
     expect(await api.snapshot()).toEqual(before);
   });
 
-  it("no groups claim, or a group that only looks like operators: a reader", async () => {
+  it("in neither group (no claim, or names that only look like ours): 403 on every route, /api/me included", async () => {
+    const lookalikes = [
+      "[operators-admins xoperators]",
+      "[not-operators]",
+      "[operators,viewers]",
+      "[operatorsX viewersX]",
+      "[Operators VIEWERS]",
+      '["operators,viewers"]',
+      ["operators ", " viewers"],
+      "[]",
+      "",
+    ];
+    const before = await api.snapshot();
     for (const claims of [
       noGroupClaims,
-      { ...noGroupClaims, "cognito:groups": "[operators-admins xoperators]" },
+      ...lookalikes.map((groups) => ({ ...noGroupClaims, "cognito:groups": groups })),
     ]) {
-      expect((await get("/api/servers", envWith(claims))).status).toBe(200);
+      const label = JSON.stringify(claims["cognito:groups"] ?? "no claim");
+      for (const path of ["/api/me", "/api/servers", "/api/backups", "/api/settings", "/api/openapi.json"]) {
+        const res = await get(path, envWith(claims));
+        expect(res.status, `${label} GET ${path}`).toBe(403);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe("forbidden");
+        expect(body.error.message).toContain(
+          "ask an administrator to add you to the operators or viewers group",
+        );
+        expect(body.error.message).toContain("carol");
+      }
       const res = await post("/api/servers", newServer("by carol"), envWith(claims));
-      expect(res.status).toBe(403);
+      expect(res.status, label).toBe(403);
+    }
+    expect(await api.snapshot()).toEqual(before);
+  });
+
+  it("exact members: operators (alone or with others) change things, viewers (alone) read", async () => {
+    const cases: Array<[Claims["cognito:groups"], "operator" | "viewer"]> = [
+      ["[operators]", "operator"],
+      ["[not-operators operators]", "operator"],
+      ['["viewers","operators"]', "operator"],
+      ["[viewers]", "viewer"],
+      ["[operators,viewers viewers]", "viewer"],
+      [["viewers"], "viewer"],
+    ];
+    for (const [groups, role] of cases) {
+      const claims = { ...noGroupClaims, "cognito:groups": groups };
+      const me = await get("/api/me", envWith(claims));
+      expect(me.status, JSON.stringify(groups)).toBe(200);
+      expect(await me.json()).toEqual({ id: "carol", role });
     }
   });
 

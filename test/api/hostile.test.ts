@@ -17,7 +17,7 @@ import {
 } from "#test/support/api-harness.ts";
 import { makeBackup, makeDatabase } from "#test/support/fixtures.ts";
 
-type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422;
+type Status = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422;
 
 interface Case {
   title: string;
@@ -41,6 +41,7 @@ const CODE: Record<Status, string> = {
   401: "unauthenticated",
   403: "forbidden",
   404: "not_found",
+  405: "method_not_allowed",
   409: "conflict",
   413: "payload_too_large",
   415: "unsupported_media_type",
@@ -943,11 +944,11 @@ const cases: Case[] = [
   },
   { title: "an unknown route", method: "GET", path: "/api/secrets", status: 404 },
   {
-    title: "a method the route lacks",
+    title: "a method the route lacks (405, not 404)",
     method: "PATCH",
     path: "/api/servers/{server}",
     body: { name: "x" },
-    status: 404,
+    status: 405,
   },
 ];
 

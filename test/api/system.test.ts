@@ -350,8 +350,11 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
       expectInvalid(await api.call("GET", "/api/audit?actor="), "actor");
       expectInvalid(await api.call("GET", "/api/audit?action=x"), "action", /unknown field/);
       expectError(await api.call("POST", "/api/audit", { body: {}, as: "viewer" }), 403, "forbidden");
-      expectError(await api.call("POST", "/api/audit", { body: makeAudit() }), 404, "not_found");
-      expectError(await api.call("DELETE", "/api/audit"), 404, "not_found");
+      // A known path, a method it does not take: 405 naming the ones it does.
+      const post = await api.call("POST", "/api/audit", { body: makeAudit() });
+      expectError(post, 405, "method_not_allowed");
+      expect(post.headers.get("allow")).toBe("GET, HEAD");
+      expectError(await api.call("DELETE", "/api/audit"), 405, "method_not_allowed");
     });
   });
 });

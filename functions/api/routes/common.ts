@@ -41,7 +41,7 @@ const error = (description: string) => reply(ErrorBody, description);
 export const errors = {
   400: error("Malformed request: the body is not JSON"),
   401: error("No valid credentials"),
-  403: error("Signed in, but not an operator"),
+  403: error("Signed in, but in neither group, or a viewer asking to change something"),
   404: error("No such resource"),
   409: error("Conflicts with the current state"),
   413: error("Body larger than allowed"),
