@@ -175,9 +175,18 @@ export const AuditEntry = z.object({
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 /** One outbound_allowlist entry: an IPv4 or IPv6 CIDR, prefix length required (`10.1.0.0/16`, `fd00::/8`). */
-export const OutboundCidr = z.union([z.cidrv4(), z.cidrv6()], {
-  error: "must be an IPv4 or IPv6 CIDR such as 10.1.0.0/16 or fd00::/8",
-});
+/**
+ * One pattern for both families (zod's own cidrv4/cidrv6 expressions): the OpenAPI generator would
+ * publish z.cidrv4() as a bare `format` that clients do not check, and the document must state the rule.
+ */
+const CIDR_V4 =
+  "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\\/([0-9]|[1-2][0-9]|3[0-2])";
+const CIDR_V6 =
+  "(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))\\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])";
+const CIDR_MESSAGE = "must be an IPv4 or IPv6 CIDR such as 10.1.0.0/16 or fd00::/8";
+export const OutboundCidr = z
+  .string({ error: CIDR_MESSAGE })
+  .regex(new RegExp(`^(${CIDR_V4}|${CIDR_V6})$`), CIDR_MESSAGE);
 export const OutboundAllowlist = z.array(OutboundCidr).max(100);
 
 /** Defaults that apply where a schedule or a request says nothing. One document, edited through the API. */
