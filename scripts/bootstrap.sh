@@ -222,7 +222,11 @@ build_mongo_tools() {
 export PATH="$BIN:$PATH"
 bootstrap_started="$EPOCHREALTIME"
 pids=() names=()
-run_bg() { local name="$1"; shift; ( "$@" ) & pids+=($!); names+=("$name"); }
+# Job control gives each side-by-side chain its own process group: without it bash starts background
+# jobs with SIGINT ignored, and a Ctrl-C would leave a Go build running. The trap stops every group.
+set -m
+trap 'for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done; exit 130' INT TERM
+run_bg() { local name="$1"; shift; ( "$@" ) </dev/null & pids+=($!); names+=("$name"); }
 run_bg "node, npm ci" node_then_npm
 if [[ -n "$NEED_SERVERS" ]]; then
   run_bg "debian packages" step "apt: postgresql/chromium" install_debian_packages
@@ -232,6 +236,8 @@ fi
 if [[ -n "$NEED_MOTO" ]]; then run_bg moto step moto install_moto; fi
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
+set +m
+trap - INT TERM
 if [[ ${#failed[@]} -gt 0 ]]; then log "failed: ${failed[*]}"; exit 1; fi
 
 [[ -x "$CACHE/node/bin/node" ]] && export PATH="$CACHE/node/bin:$PATH"
