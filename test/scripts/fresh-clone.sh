@@ -9,7 +9,7 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 ref="${1:-HEAD}"
 clone="$(mktemp -d)/clone"
 trap 'rm -rf "$(dirname "$clone")"' EXIT
-fail() { echo "fresh-clone: FAIL: $*" >&2; exit 1; }
+fail() { printf 'fresh-clone: FAIL: %b\n' "$*" >&2; exit 1; }
 
 git clone --quiet --no-checkout "$repo" "$clone"
 git -C "$clone" checkout --quiet "$(git -C "$repo" rev-parse "$ref")"
