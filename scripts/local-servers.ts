@@ -5,8 +5,8 @@
 // restarts).
 import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { MongoClient } from "mongodb";
 import { preparePostgresCluster } from "./postgres-cluster.ts";
 import {
@@ -42,15 +42,109 @@ export async function startMoto(): Promise<RunningServer> {
   return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
+/** Where root's demo clusters go: PostgreSQL's user can reach it, and it is kept across reboots. */
+export const sharedDemoRoot = "/var/tmp";
+const sharedClusterName = /^mongo-backup-manager-demo-[0-9a-f]{12}$/;
+/** Written into each demo cluster dir we make, naming its data dir: how we know a dir is ours. */
+export const demoClusterMarker = ".mongo-backup-manager-demo.json";
+
 /**
  * Where local mode keeps the demo MongoDB's cluster for a data dir. Not root: `<dataDir>/demo-mongo`.
  * As root, PostgreSQL runs as the postgres user, which cannot enter the 0700 data dir (nor a private
- * home), so the cluster goes under /var/tmp (kept across reboots), named after the data dir.
+ * home), so the cluster goes under `root` (/var/tmp), named after the data dir.
  */
-export function demoClusterDir(dataDir: string): string {
+export function demoClusterDir(dataDir: string, root = sharedDemoRoot): string {
   if (process.getuid?.() !== 0) return join(dataDir, "demo-mongo");
+  return sharedClusterDir(dataDir, root);
+}
+
+/** The cluster dir a data dir gets under the shared root (whatever user runs this). */
+export function sharedClusterDir(dataDir: string, root = sharedDemoRoot): string {
   const hash = createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12);
-  return join("/var/tmp", `mongo-backup-manager-demo-${hash}`);
+  return join(root, `mongo-backup-manager-demo-${hash}`);
+}
+
+/** Marks `clusterDir` as the demo cluster of `dataDir` (rewritten on every start: cheap, and it marks
+ * clusters made before markers existed). */
+export function markDemoCluster(clusterDir: string, dataDir: string): void {
+  writeFileSync(join(clusterDir, demoClusterMarker), `${JSON.stringify({ data_dir: resolve(dataDir) })}\n`);
+}
+
+/** The data dir our marker in `clusterDir` names, or undefined when the dir is not ours. */
+function markedDataDir(clusterDir: string): string | undefined {
+  try {
+    if (!lstatSync(clusterDir).isDirectory()) return undefined;
+    const marker: unknown = JSON.parse(readFileSync(join(clusterDir, demoClusterMarker), "utf8"));
+    const dataDir = (marker as { data_dir?: unknown } | null)?.data_dir;
+    return typeof dataDir === "string" && isAbsolute(dataDir) ? dataDir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the cluster's PostgreSQL is running (its postmaster.pid names a live process). */
+function clusterRunning(clusterDir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(clusterDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the demo clusters under `root` whose data dir no longer exists, so a cluster lives only as
+ * long as its data dir. Only dirs that carry our name pattern, our marker naming a data dir, and the
+ * name that data dir hashes to, and whose PostgreSQL is not running; anything else is left alone
+ * (including clusters from before markers: remove those by hand). Returns the dirs removed.
+ */
+export function removeOrphanDemoClusters(root = sharedDemoRoot): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((n) => sharedClusterName.test(n))) {
+    const dir = join(root, name);
+    const dataDir = markedDataDir(dir);
+    if (!dataDir || sharedClusterDir(dataDir, root) !== dir) continue;
+    if (existsSync(dataDir) || clusterRunning(dir)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+/**
+ * Removes a data dir together with its demo cluster (`npm run clean`). Refuses while the demo's
+ * PostgreSQL runs from it (stop local mode first). A shared-root cluster is removed only when our
+ * marker names this data dir. Returns what was removed.
+ */
+export function removeDataDir(dataDir: string, root = sharedDemoRoot): string[] {
+  const absolute = resolve(dataDir);
+  const candidates = [join(absolute, "demo-mongo"), sharedClusterDir(absolute, root)];
+  const running = candidates.find((dir) => existsSync(dir) && clusterRunning(dir));
+  if (running) throw new Error(`the demo MongoDB in ${running} is running: stop local mode first`);
+  const removed: string[] = [];
+  const shared = sharedClusterDir(absolute, root);
+  if (markedDataDir(shared) === absolute) {
+    rmSync(shared, { recursive: true, force: true });
+    removed.push(shared);
+  }
+  if (existsSync(absolute)) {
+    rmSync(absolute, { recursive: true, force: true });
+    removed.push(absolute);
+  }
+  return removed;
 }
 
 export interface RunningMongo extends RunningServer {

@@ -7,6 +7,7 @@
 //   API_TOKEN  default: generated on first start, kept 0600 in DATA_DIR/api-token
 //   API_READ_TOKEN  optional token that may only read (a viewer)
 //   DEMO       default 1; 0 starts no demo MongoDB
+//   MBM_DEMO_CLUSTER_ROOT  default /var/tmp: where root's demo clusters go (the tests point it elsewhere)
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -16,12 +17,20 @@ import { createServer, updateServer } from "#core/use-cases/servers.ts";
 import { type LocalServer, startLocalServer } from "#functions/api/server.ts";
 import { createLogger } from "#functions/logger.ts";
 import { fillDemoData } from "./demo-data.ts";
-import { demoClusterDir, type RunningMongo, startFerretDb } from "./local-servers.ts";
+import {
+  demoClusterDir,
+  markDemoCluster,
+  type RunningMongo,
+  removeOrphanDemoClusters,
+  sharedDemoRoot,
+  startFerretDb,
+} from "./local-servers.ts";
 import { findTool } from "./processes.ts";
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const log = createLogger("local");
 const localMode: Actor = { id: "local-mode", role: "operator" };
+const demoRoot = process.env.MBM_DEMO_CLUSTER_ROOT || sharedDemoRoot;
 
 let mongo: RunningMongo | undefined;
 let local: LocalServer | undefined;
@@ -41,8 +50,9 @@ function tool(name: keyof typeof toolOverrides): string {
 }
 
 async function startDemo(dataDir: string): Promise<RunningMongo> {
-  const dir = demoClusterDir(dataDir);
+  const dir = demoClusterDir(dataDir, demoRoot);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  markDemoCluster(dir, dataDir);
   const password = keptSecret(join(dataDir, "demo-mongo-password"), () =>
     randomBytes(18).toString("base64url"),
   );
@@ -86,6 +96,9 @@ async function main(): Promise<void> {
     throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
   const dataDir = resolve(process.env.DATA_DIR ?? join(repoRoot, ".mbm-data"));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // A demo cluster outside its data dir (root's, under /var/tmp) goes when its data dir has gone.
+  const orphans = removeOrphanDemoClusters(demoRoot);
+  if (orphans.length > 0) log.info({ removed: orphans }, "removed demo clusters whose data dir is gone");
   const token =
     process.env.API_TOKEN ||
     keptSecret(join(dataDir, "api-token"), () => randomBytes(24).toString("base64url"));

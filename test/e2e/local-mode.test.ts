@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
-import { demoClusterDir } from "../../scripts/local-servers.ts";
+import { demoClusterDir, demoClusterMarker } from "../../scripts/local-servers.ts";
 import { freePort } from "../../scripts/processes.ts";
 import { repoRoot } from "../support/engine-harness.ts";
 import { seedBulkDatabase, snapshotDatabase } from "../support/sample-data.ts";
@@ -106,6 +106,9 @@ describe("local mode from npm start", () => {
     // The built console (npm start builds it), not the fallback page.
     expect(await home.text()).toMatch(/<script type="module" src="\/assets\/main-[A-Z0-9]+\.js">/);
     expect((await api("GET", "/api/health")).json.ok).toBe(true);
+    // The demo cluster names its data dir, so a later start can remove it once the data dir is gone.
+    const marker = JSON.parse(readFileSync(join(demoClusterDir(dataDir), demoClusterMarker), "utf8"));
+    expect(marker).toEqual({ data_dir: dataDir });
   });
 
   it("backs up the demo database and restores it under a new name, equal", async () => {
