@@ -20,7 +20,7 @@ const caseless = (word: string) =>
   [...word].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toUpperCase()}${ch.toLowerCase()}]` : ch)).join("");
 
 /** One line of text: no control characters. */
-const Line = (max: number) =>
+export const Line = (max: number) =>
   z
     .string()
     .max(max)
@@ -139,37 +139,33 @@ const ServerFields = {
   connection_string: ConnectionString,
 };
 
-export const CreateServerInput = z
-  .strictObject({
-    name: ServerFields.name,
-    host: ServerFields.host.optional(),
-    port: ServerFields.port.optional(),
-    username: ServerFields.username.optional(),
-    password: Password.optional(),
-    auth_source: ServerFields.auth_source.optional(),
-    auth_mechanism: ServerFields.auth_mechanism.optional(),
-    tls: ServerFields.tls.optional(),
-    replica_set: ServerFields.replica_set.optional(),
-    options: ServerFields.options.optional(),
-    connection_string: ServerFields.connection_string.optional(),
-  })
-  .superRefine(oneWayToConnect)
-  .meta({ oneOf: [{ required: ["host"] }, { required: ["connection_string"] }] });
+/** A new server's fields; an update takes the same ones, each optional (below). */
+const ServerCreateFields = z.strictObject({
+  name: ServerFields.name,
+  host: ServerFields.host.optional(),
+  port: ServerFields.port.optional(),
+  username: ServerFields.username.optional(),
+  password: Password.optional(),
+  auth_source: ServerFields.auth_source.optional(),
+  auth_mechanism: ServerFields.auth_mechanism.optional(),
+  tls: ServerFields.tls.optional(),
+  replica_set: ServerFields.replica_set.optional(),
+  options: ServerFields.options.optional(),
+  connection_string: ServerFields.connection_string.optional(),
+});
+
+export const CreateServerInput = ServerCreateFields.superRefine(oneWayToConnect).meta({
+  oneOf: [{ required: ["host"] }, { required: ["connection_string"] }],
+});
 export type CreateServerInput = z.infer<typeof CreateServerInput>;
 
-/** Every field optional: what is present changes, what is absent stays. */
-export const UpdateServerInput = z
-  .strictObject({
-    name: ServerFields.name.optional(),
-    host: ServerFields.host.optional(),
-    port: ServerFields.port.optional(),
-    username: ServerFields.username.optional(),
+/**
+ * The create fields, every one optional: what is present changes, what is absent stays. `null` also
+ * removes the password or the connection string (then host/port say how to connect).
+ */
+export const UpdateServerInput = ServerCreateFields.partial()
+  .extend({
     password: ServerFields.password.optional(),
-    auth_source: ServerFields.auth_source.optional(),
-    auth_mechanism: ServerFields.auth_mechanism.optional(),
-    tls: ServerFields.tls.optional(),
-    replica_set: ServerFields.replica_set.optional(),
-    options: ServerFields.options.optional(),
     connection_string: ServerFields.connection_string.nullable().optional(),
   })
   .superRefine((v, ctx) => {
@@ -297,43 +293,33 @@ const ScheduleFields = {
   enabled: z.boolean(),
 };
 
-export const CreateScheduleInput = z
-  .strictObject({
-    name: ScheduleFields.name,
-    cron_expression: ScheduleFields.cron_expression,
-    timezone: ScheduleFields.timezone.optional(),
-    server_id: ScheduleFields.server_id.optional(),
-    database: ScheduleFields.database.optional(),
-    retention_days: ScheduleFields.retention_days.optional(),
-    keep_last: ScheduleFields.keep_last.optional(),
-    enabled: ScheduleFields.enabled.optional(),
-  })
-  .superRefine((v, ctx) => {
-    // On create there is no stored server to fall back on: a database needs server_id here.
-    if (v.database && !v.server_id) {
-      ctx.addIssue({ code: "custom", path: ["database"], message: "needs server_id too" });
-    }
-  })
-  .meta({
-    // "if database is a name then server_id is an id", without `then` (a thenable object to JS).
-    anyOf: [
-      { not: { required: ["database"], properties: { database: { type: "string" } } } },
-      { required: ["server_id"], properties: { server_id: { type: "string" } } },
-    ],
-  });
+/** A new schedule's fields; an update takes the same ones, each optional. */
+const ScheduleCreateFields = z.strictObject({
+  name: ScheduleFields.name,
+  cron_expression: ScheduleFields.cron_expression,
+  timezone: ScheduleFields.timezone.optional(),
+  server_id: ScheduleFields.server_id.optional(),
+  database: ScheduleFields.database.optional(),
+  retention_days: ScheduleFields.retention_days.optional(),
+  keep_last: ScheduleFields.keep_last.optional(),
+  enabled: ScheduleFields.enabled.optional(),
+});
+
+export const CreateScheduleInput = ScheduleCreateFields.superRefine((v, ctx) => {
+  // On create there is no stored server to fall back on: a database needs server_id here.
+  if (v.database && !v.server_id) {
+    ctx.addIssue({ code: "custom", path: ["database"], message: "needs server_id too" });
+  }
+}).meta({
+  // "if database is a name then server_id is an id", without `then` (a thenable object to JS).
+  anyOf: [
+    { not: { required: ["database"], properties: { database: { type: "string" } } } },
+    { required: ["server_id"], properties: { server_id: { type: "string" } } },
+  ],
+});
 export type CreateScheduleInput = z.infer<typeof CreateScheduleInput>;
 
-export const UpdateScheduleInput = z
-  .strictObject({
-    name: ScheduleFields.name.optional(),
-    cron_expression: ScheduleFields.cron_expression.optional(),
-    timezone: ScheduleFields.timezone.optional(),
-    server_id: ScheduleFields.server_id.optional(),
-    database: ScheduleFields.database.optional(),
-    retention_days: ScheduleFields.retention_days.optional(),
-    keep_last: ScheduleFields.keep_last.optional(),
-    enabled: ScheduleFields.enabled.optional(),
-  })
+export const UpdateScheduleInput = ScheduleCreateFields.partial()
   .superRefine(databaseNeedsServer)
   // Only when the body is otherwise fine: `{"last_run": ...}` is an unknown field, not an empty body.
   .refine((v) => Object.keys(v).length > 0, {
@@ -387,52 +373,3 @@ export const UpdateSettingsInput = z
   })
   .meta({ minProperties: 1 });
 export type UpdateSettingsInput = z.infer<typeof UpdateSettingsInput>;
-
-// ---------------------------------------------------------------------------------------------
-// Query strings (strings on the wire; coerced here).
-// ---------------------------------------------------------------------------------------------
-
-const Limit = z.coerce.number().int().min(1).max(100).default(25);
-const Cursor = z
-  .string()
-  .max(400)
-  .regex(/^[A-Za-z0-9_-]+$/, "is not a cursor returned by this list");
-const BoolString = z.enum(["true", "false"]).transform((v) => v === "true");
-
-export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor.optional() });
-
-export const BackupListQuery = PageQuery.extend({
-  status: JobStatus.optional(),
-  server_id: Id.optional(),
-  // Lists filter by a database within one server (the store's index); OpenAPI has no keyword for one
-  // parameter needing another, so the document says it in prose and in `x-requires`.
-  database: DatabaseName.optional().meta({
-    description: "Only together with server_id (422 otherwise)",
-    "x-requires": "server_id",
-  }),
-  schedule_id: Id.optional(),
-});
-
-export const DatabaseListQuery = PageQuery.extend({
-  server_id: Id.optional(),
-  enabled: BoolString.optional(),
-});
-
-export const ScheduleListQuery = PageQuery.extend({ enabled: BoolString.optional() });
-
-export const RestoreListQuery = PageQuery.extend({
-  backup_id: Id.optional(),
-  status: JobStatus.optional(),
-  target_server_id: Id.optional(),
-});
-
-export const AuditListQuery = PageQuery.extend({
-  actor: Line(256).min(1).optional(),
-  target_type: Line(50).min(1).optional(),
-  target_id: Line(256).min(1).optional(),
-});
-
-export const DeleteServerQuery = z.strictObject({
-  /** Also delete the server's backups (archives and records). Default: keep them. */
-  delete_backups: BoolString.optional(),
-});

@@ -2,7 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { Backup } from "#core/entities.ts";
-import { AnnotateBackupInput, BackupListQuery, TriggerBackupInput } from "#core/inputs.ts";
+import { AnnotateBackupInput, TriggerBackupInput } from "#core/inputs.ts";
 import {
   annotateBackup,
   backupDownloadLink,
@@ -12,6 +12,7 @@ import {
   triggerBackups,
 } from "#core/use-cases/backups.ts";
 import { listBackups } from "#core/use-cases/lists.ts";
+import { BackupListQuery } from "../queries.ts";
 import {
   type ApiDeps,
   Deleted,

@@ -2,9 +2,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ManagedDatabase } from "#core/entities.ts";
-import { DatabaseListQuery, SyncDatabasesInput, UpdateDatabaseInput } from "#core/inputs.ts";
+import { SyncDatabasesInput, UpdateDatabaseInput } from "#core/inputs.ts";
 import { deleteDatabase, getDatabase, setDatabaseEnabled, syncDatabases } from "#core/use-cases/databases.ts";
 import { listDatabases } from "#core/use-cases/lists.ts";
+import { DatabaseListQuery } from "../queries.ts";
 import {
   type ApiDeps,
   Deleted,

@@ -1,9 +1,10 @@
 // /api/restore: restore history and new restores.
 import { createRoute } from "@hono/zod-openapi";
 import { Restore } from "#core/entities.ts";
-import { RestoreListQuery, TriggerRestoreInput } from "#core/inputs.ts";
+import { TriggerRestoreInput } from "#core/inputs.ts";
 import { listRestores } from "#core/use-cases/lists.ts";
 import { getRestore, triggerRestore } from "#core/use-cases/restores.ts";
+import { RestoreListQuery } from "../queries.ts";
 import { type ApiDeps, errors, IdParam, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
 
 const tag = ["restores"];

@@ -1,6 +1,6 @@
 // /api/schedules: cron schedules with their next five runs.
 import { createRoute } from "@hono/zod-openapi";
-import { CreateScheduleInput, ScheduleListQuery, UpdateScheduleInput } from "#core/inputs.ts";
+import { CreateScheduleInput, UpdateScheduleInput } from "#core/inputs.ts";
 import { listSchedules } from "#core/use-cases/lists.ts";
 import {
   createSchedule,
@@ -10,6 +10,7 @@ import {
   updateSchedule,
 } from "#core/use-cases/schedules.ts";
 import { ScheduleView, withNextRuns } from "#core/views.ts";
+import { ScheduleListQuery } from "../queries.ts";
 import {
   type ApiDeps,
   Deleted,

@@ -2,13 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { Server } from "#core/entities.ts";
-import {
-  CreateServerInput,
-  DeleteServerQuery,
-  PageQuery,
-  ProbeInput,
-  UpdateServerInput,
-} from "#core/inputs.ts";
+import { CreateServerInput, ProbeInput, UpdateServerInput } from "#core/inputs.ts";
 import { listServers } from "#core/use-cases/lists.ts";
 import {
   createServer,
@@ -20,6 +14,7 @@ import {
   updateServer,
 } from "#core/use-cases/servers.ts";
 import { ErrorBody } from "../errors.ts";
+import { DeleteServerQuery, PageQuery } from "../queries.ts";
 import { perCallerRateLimit } from "../rate-limit.ts";
 import {
   type ApiDeps,

@@ -2,12 +2,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { AuditEntry, Settings } from "#core/entities.ts";
-import { AuditListQuery, UpdateSettingsInput } from "#core/inputs.ts";
+import { UpdateSettingsInput } from "#core/inputs.ts";
 import { testWebhook } from "#core/use-cases/alerts.ts";
 import { listAudit } from "#core/use-cases/lists.ts";
 import { settingsFor, updateSettings } from "#core/use-cases/settings.ts";
 import { health, stats } from "#core/use-cases/system.ts";
 import { Stats } from "#core/views.ts";
+import { AuditListQuery } from "../queries.ts";
 import { type ApiDeps, errors, jsonBody, pageOf, pageRequest, reply, router } from "./common.ts";
 
 const Check = z.object({ ok: z.boolean(), detail: z.string() });
