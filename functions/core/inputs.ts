@@ -1,8 +1,9 @@
-// What callers may send: the request bodies and queries of every change, as zod schemas. The API
+// What callers may send: the request bodies of every change, as zod schemas (query strings are the
+// API's: functions/api/queries.ts). The API
 // validates with them (and publishes them in its OpenAPI document); the use cases receive the
 // parsed values. Objects are strict: an unknown field is an error naming it, never ignored.
 import { z } from "zod";
-import { AuthMechanism, Compression, DatabaseName, Id, JobStatus, OutboundAllowlist } from "./entities.ts";
+import { AuthMechanism, Compression, DatabaseName, Id, OutboundAllowlist } from "./entities.ts";
 
 // Every rule is a schema the OpenAPI document can state (test/api/openapi-conformance.test.ts checks
 // that the document and the validators agree): a string carries ONE unflagged ECMA-262 regex (the
