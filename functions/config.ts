@@ -21,6 +21,17 @@ export function logLevel(env: NodeJS.ProcessEnv = process.env): (typeof logLevel
   return result.data;
 }
 
+/** `a,b,c` (spaces allowed) as a list; absent or empty is an empty list. */
+const commaList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
 const Common = z.object({
   MBM_MONGODUMP: z.string().min(1).default("mongodump"),
   MBM_MONGORESTORE: z.string().min(1).default("mongorestore"),
@@ -37,28 +48,8 @@ const Common = z.object({
    * CIDRs (comma-separated) the task admits for MongoDB servers besides the settings'
    * outbound_allowlist. Local mode sets loopback; a deployment on AWS leaves it empty.
    */
-  MBM_MONGODB_ALLOWLIST: z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? "")
-        .split(",")
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(OutboundAllowlist),
+  MBM_MONGODB_ALLOWLIST: commaList.pipe(OutboundAllowlist),
 });
-
-/** `a,b,c` (spaces allowed) as a list; absent or empty is an empty list. */
-const commaList = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? "")
-      .split(",")
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
 
 const AwsEnv = Common.extend({
   MBM_ADAPTERS: z.literal("aws"),

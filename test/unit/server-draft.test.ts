@@ -1,5 +1,6 @@
 // The console's server form: what it sends, and when it warns that a save removes the stored password.
 import { describe, expect, it } from "vitest";
+import { makeServer } from "#test/support/fixtures.ts";
 import type { Server } from "../../web/src/lib/types.ts";
 import {
   check,
@@ -10,17 +11,7 @@ import {
 } from "../../web/src/pages/settings/server-draft.ts";
 
 const server = {
-  id: "s1",
-  name: "prod",
-  host: "db.example.com",
-  port: 27017,
-  username: "backup",
-  auth_source: "admin",
-  auth_mechanism: null,
-  tls: true,
-  replica_set: null,
-  options: {},
-  connection_string: null,
+  ...makeServer({ name: "prod", host: "db.example.com", tls: true }),
   has_password: true,
 } as unknown as Server;
 
