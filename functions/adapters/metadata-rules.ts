@@ -1,9 +1,101 @@
-// Rules both metadata store adapters apply the same way: id and page-size checks, validation of
-// written items, patch merging, newest-first order and opaque cursors. Shared so the DynamoDB and
-// file stores cannot drift apart (their contract suite checks the behaviour).
+// Rules every metadata store adapter applies the same way: what each entity's collection is (the
+// spec table), id, page-size and filter checks, validation of written items, patch merging,
+// newest-first order and opaque cursors. Shared so the stores cannot drift apart (their contract
+// suite checks the behaviour); metadata-collections.ts applies them over an adapter's storage.
 import type { z } from "zod";
-import { JobStatus } from "#core/entities.ts";
+import { AuditEntry, Backup, JobStatus, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
 import { ConflictError, ValidationError } from "#core/errors.ts";
+
+/** A collection of one entity kind, as every store sees it; storage layouts are keyed by `collection`. */
+export interface EntitySpec<T> {
+  /** The MetadataStore property, and the name a store may give its table or file. */
+  collection: CollectionName;
+  /** The entity's name in errors ("backup b1 already exists"). */
+  entity: string;
+  schema: z.ZodType<T>;
+  /** The fields a list may filter on (equality). */
+  filterFields: readonly string[];
+  /** Filter fields that only make sense together with another one. */
+  requires?: Readonly<Record<string, string>>;
+  /** A job (backup, restore): its status moves only through transitions. */
+  job: boolean;
+}
+
+export type CollectionName = "servers" | "databases" | "backups" | "schedules" | "restores" | "audit";
+
+export const entitySpecs = {
+  servers: { collection: "servers", entity: "server", schema: Server, filterFields: [], job: false },
+  databases: {
+    collection: "databases",
+    entity: "database",
+    schema: ManagedDatabase,
+    filterFields: ["server_id", "name", "enabled"],
+    requires: { name: "server_id" },
+    job: false,
+  },
+  backups: {
+    collection: "backups",
+    entity: "backup",
+    schema: Backup,
+    filterFields: ["server_id", "database", "status", "schedule_id"],
+    requires: { database: "server_id" },
+    job: true,
+  },
+  schedules: {
+    collection: "schedules",
+    entity: "schedule",
+    schema: Schedule,
+    filterFields: ["enabled"],
+    job: false,
+  },
+  restores: {
+    collection: "restores",
+    entity: "restore",
+    schema: Restore,
+    filterFields: ["backup_id", "status", "target_server_id"],
+    job: true,
+  },
+  audit: {
+    collection: "audit",
+    entity: "audit entry",
+    schema: AuditEntry,
+    filterFields: ["actor", "target_type", "target_id"],
+    job: false,
+  },
+} as const satisfies {
+  servers: EntitySpec<Server> & { job: false };
+  databases: EntitySpec<ManagedDatabase> & { job: false };
+  backups: EntitySpec<Backup> & { job: true };
+  schedules: EntitySpec<Schedule> & { job: false };
+  restores: EntitySpec<Restore> & { job: true };
+  audit: EntitySpec<AuditEntry> & { job: false };
+};
+
+export type FilterValue = string | boolean;
+
+/** A list filter after checkFilter: only the spec's filter fields, each set to a string or boolean. */
+export type CheckedFilter = Readonly<Record<string, FilterValue>>;
+
+/** The given fields of `filter`, checked against the spec; ValidationError names the bad field. */
+export function checkFilter(spec: EntitySpec<unknown>, filter: object): CheckedFilter {
+  const given: Record<string, FilterValue> = {};
+  for (const [field, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if (!spec.filterFields.includes(field)) {
+      throw new ValidationError(field, `is not a filter of ${spec.entity} lists`);
+    }
+    if (typeof value !== "string" && typeof value !== "boolean") {
+      throw new ValidationError(field, `must be a string or a boolean, got ${typeof value}`);
+    }
+    given[field] = value;
+  }
+  for (const [field, needed] of Object.entries(spec.requires ?? {})) {
+    if (given[field] !== undefined && given[needed] === undefined) {
+      throw new ValidationError(field, `can only be used together with ${needed}`);
+    }
+  }
+  return given;
+}
 
 export function isId(id: unknown): id is string {
   return typeof id === "string" && id.length >= 1 && id.length <= 64;

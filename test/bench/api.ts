@@ -14,6 +14,7 @@ import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import { SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
 import { LogEventBus } from "#adapters/log/log-event-bus.ts";
+import { entitySpecs } from "#adapters/metadata-rules.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
 import type { Backup } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
@@ -21,6 +22,7 @@ import type { MetadataStore } from "#core/ports.ts";
 import { createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
 import { createLogger } from "#functions/logger.ts";
+import { bulkLoadDynamoDb, bulkLoadFiles } from "#test/support/bulk-load.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 import { alternate, median, since } from "./stats.ts";
 import { awsClientConfig } from "./world.ts";
@@ -149,10 +151,10 @@ export async function benchApi(options: {
       const batch = Array.from({ length: count - loaded }, (_, k) => backupRecord(loaded + k));
       loaded = count;
       let start = performance.now();
-      await dynamo.importBackups(batch);
+      await bulkLoadDynamoDb({ client, tableName }, entitySpecs.backups, batch);
       const dynamoSeed = since(start);
       start = performance.now();
-      await local.importBackups(batch);
+      await bulkLoadFiles({ dir: join(dir, "metadata") }, entitySpecs.backups, batch);
       const localSeed = since(start);
       for (const kind of ["dynamodb", "local"] as const) await get[kind]("/api/backups", 25); // warm-up
       const listMs = await alternate(options.runs, {

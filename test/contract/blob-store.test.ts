@@ -14,7 +14,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished }
 import {
   DEFAULT_MAX_PART_SIZE_BYTES,
   DEFAULT_QUEUE_SIZE,
-  listUploadsAndObjects,
   MIN_PART_SIZE_BYTES,
   partPlan,
   S3BlobStore,
@@ -25,8 +24,9 @@ import {
   uploadMemoryBound,
   uploadStream,
 } from "#adapters/aws/s3-multipart-upload.ts";
-import { FileBlobStore, listPartials } from "#adapters/local/file-blob-store.ts";
+import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { ValidationError } from "#core/errors.ts";
+import { listPartials, listUploadsAndObjects } from "#test/support/blob-leftovers.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import {
   type BlobStoreHarness,

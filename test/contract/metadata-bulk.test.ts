@@ -1,4 +1,4 @@
-// What issue 7 added to the metadata stores: bulk import (both adapters) and the file store's
+// What issue 7 added to the metadata stores: bulk import (both adapters, test/support/bulk-load.ts) and the file store's
 // in-memory snapshot, which must see every change another store (another process) makes to the
 // file and must never let a caller's edit of a returned item reach it.
 import { join } from "node:path";
@@ -6,7 +6,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { entitySpecs } from "#adapters/metadata-rules.ts";
+import type { Backup } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
+import { bulkLoadDynamoDb, bulkLoadFiles } from "#test/support/bulk-load.ts";
 import { awsClientConfig, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 
@@ -19,18 +22,23 @@ const fileStoreDir = () => join(scratchDir("bulk-"), "metadata");
 describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kind) => {
   it("stores every record, newest first through the lists and their filters, and replaces an existing id", async () => {
     let store: DynamoDbMetadataStore | FileMetadataStore;
+    let importBackups: (backups: readonly Backup[]) => Promise<void>;
     if (kind === "DynamoDB") {
       const tableName = uniqueName("bulk");
       await createMetadataTable(dynamo, tableName);
       store = new DynamoDbMetadataStore({ client: dynamo, tableName });
+      importBackups = (backups) =>
+        bulkLoadDynamoDb({ client: dynamo, tableName }, entitySpecs.backups, backups);
     } else {
-      store = new FileMetadataStore({ dir: fileStoreDir() });
+      const dir = fileStoreDir();
+      store = new FileMetadataStore({ dir });
+      importBackups = (backups) => bulkLoadFiles({ dir }, entitySpecs.backups, backups);
     }
     const server = newId();
     const backups = Array.from({ length: 60 }, (_, i) =>
       makeBackup({ server_id: server, status: i % 3 === 0 ? "failed" : "completed" }),
     );
-    await store.importBackups(backups);
+    await importBackups(backups);
     const first = await store.backups.list({}, { limit: 25 });
     expect(first.items.map((b) => b.id)).toEqual(
       backups
@@ -40,10 +48,10 @@ describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kin
     );
     const failed = await store.backups.list({ server_id: server, status: "failed" }, { limit: 100 });
     expect(failed.items).toHaveLength(20);
-    await store.importBackups([{ ...(backups[0] as (typeof backups)[0]), notes: "again" }]);
+    await importBackups([{ ...(backups[0] as (typeof backups)[0]), notes: "again" }]);
     expect((await store.backups.get(backups[0]?.id ?? ""))?.notes).toBe("again");
     await expect(
-      store.importBackups([{ ...(backups[1] as (typeof backups)[0]), status: "nope" as "failed" }]),
+      importBackups([{ ...(backups[1] as (typeof backups)[0]), status: "nope" as "failed" }]),
     ).rejects.toThrow(/status/);
   });
 });

@@ -41,6 +41,9 @@
 // put the new one conditional on the internal version `_v` (and, for a transition, on the status).
 // Settings are replaced whole by a plain Put (no read-modify-write, so no `_v`; the last put wins)
 // and read with a consistent Get.
+//
+// The checks, errors and cursors are the shared rules (metadata-collections.ts over
+// metadata-rules.ts); this file is only the storage: keys, indexes and conditional writes.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -53,50 +56,21 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import {
-  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { z } from "zod";
-import {
-  AuditEntry,
-  Backup,
-  type JobStatus,
-  ManagedDatabase,
-  Restore,
-  Schedule,
-  Server,
-  Settings,
-} from "#core/entities.ts";
+import type { JobStatus, Settings } from "#core/entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
-import type {
-  AuditFilter,
-  BackupFilter,
-  DatabaseFilter,
-  EntityStore,
-  JobStore,
-  MetadataStore,
-  Page,
-  PageRequest,
-  RestoreFilter,
-  ScheduleFilter,
-  ServerFilter,
-  SettingsStore,
-} from "#core/ports.ts";
-import { activeStatuses, assertTransition, statusesAllowedBefore } from "#core/state-machine.ts";
+import { activeStatuses } from "#core/state-machine.ts";
 import {
-  applyPatch,
-  checkLimit,
-  checkTargetStatus,
-  decodeCursor,
-  encodeCursor,
-  isId,
-  rejectStatusPatch,
-  validate,
-} from "../metadata-rules.ts";
+  CheckedMetadataStore,
+  type CollectionStorage,
+  type SettingsStorage,
+} from "../metadata-collections.ts";
+import type { CheckedFilter, CollectionName, EntitySpec, FilterValue } from "../metadata-rules.ts";
 
 type Gsi = "gsi1" | "gsi2" | "gsi3" | "gsi4" | "gsi5";
 const GSIS: readonly Gsi[] = ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5"];
@@ -151,126 +125,94 @@ export async function createMetadataTable(client: DynamoDBClient, tableName: str
 // Collections: how each entity kind maps onto the indexes.
 // ---------------------------------------------------------------------------------------------
 
-type FilterValue = string | boolean;
 /** Partition key layout of an index: the entity fields it encodes, each behind a label. */
 type KeyLayout = readonly (readonly [label: string, field: string])[];
 
-interface CollectionSpec<T> {
-  entity: string;
+/** How one collection (metadata-rules.ts' entitySpecs) maps onto the table and its indexes. */
+export interface TableLayout {
   kind: string;
-  schema: z.ZodType<T>;
   indexes: Partial<Record<Gsi, KeyLayout>>;
   /** Index choice for a filter, most selective first; the first whose fields are all given wins. */
-  plans: readonly { gsi: Gsi; when?: (filter: Record<string, FilterValue>) => boolean }[];
-  filterFields: readonly string[];
-  /** Filter fields that only make sense together with another one. */
-  requires?: Readonly<Record<string, string>>;
+  plans: readonly { gsi: Gsi; when?: (filter: CheckedFilter) => boolean }[];
 }
 
-const transient = (f: Record<string, FilterValue>) => activeStatuses.some((s) => s === f.status);
+const transient = (f: CheckedFilter) => activeStatuses.some((s) => s === f.status);
 
-const serverSpec: CollectionSpec<Server> = {
-  entity: "server",
-  kind: "SERVER",
-  schema: Server,
-  indexes: { gsi1: [] },
-  plans: [{ gsi: "gsi1" }],
-  filterFields: [],
-};
-
-const databaseSpec: CollectionSpec<ManagedDatabase> = {
-  entity: "database",
-  kind: "DATABASE",
-  schema: ManagedDatabase,
-  indexes: {
-    gsi1: [],
-    gsi2: [["SERVER", "server_id"]],
-    gsi3: [
-      ["SERVER", "server_id"],
-      ["NAME", "name"],
-    ],
-    gsi4: [["ENABLED", "enabled"]],
-    gsi5: [
-      ["SERVER", "server_id"],
-      ["ENABLED", "enabled"],
+export const tableLayouts: Readonly<Record<CollectionName, TableLayout>> = {
+  servers: { kind: "SERVER", indexes: { gsi1: [] }, plans: [{ gsi: "gsi1" }] },
+  databases: {
+    kind: "DATABASE",
+    indexes: {
+      gsi1: [],
+      gsi2: [["SERVER", "server_id"]],
+      gsi3: [
+        ["SERVER", "server_id"],
+        ["NAME", "name"],
+      ],
+      gsi4: [["ENABLED", "enabled"]],
+      gsi5: [
+        ["SERVER", "server_id"],
+        ["ENABLED", "enabled"],
+      ],
+    },
+    plans: [{ gsi: "gsi3" }, { gsi: "gsi5" }, { gsi: "gsi2" }, { gsi: "gsi4" }, { gsi: "gsi1" }],
+  },
+  backups: {
+    kind: "BACKUP",
+    indexes: {
+      gsi1: [],
+      gsi2: [["SERVER", "server_id"]],
+      gsi3: [
+        ["SERVER", "server_id"],
+        ["DB", "database"],
+      ],
+      gsi4: [["STATUS", "status"]],
+      gsi5: [["SCHEDULE", "schedule_id"]],
+    },
+    plans: [
+      { gsi: "gsi3" },
+      { gsi: "gsi5" },
+      { gsi: "gsi4", when: transient },
+      { gsi: "gsi2" },
+      { gsi: "gsi4" },
+      { gsi: "gsi1" },
     ],
   },
-  plans: [{ gsi: "gsi3" }, { gsi: "gsi5" }, { gsi: "gsi2" }, { gsi: "gsi4" }, { gsi: "gsi1" }],
-  filterFields: ["server_id", "name", "enabled"],
-  requires: { name: "server_id" },
-};
-
-const backupSpec: CollectionSpec<Backup> = {
-  entity: "backup",
-  kind: "BACKUP",
-  schema: Backup,
-  indexes: {
-    gsi1: [],
-    gsi2: [["SERVER", "server_id"]],
-    gsi3: [
-      ["SERVER", "server_id"],
-      ["DB", "database"],
+  schedules: {
+    kind: "SCHEDULE",
+    indexes: { gsi1: [], gsi2: [["ENABLED", "enabled"]] },
+    plans: [{ gsi: "gsi2" }, { gsi: "gsi1" }],
+  },
+  restores: {
+    kind: "RESTORE",
+    indexes: {
+      gsi1: [],
+      gsi2: [["BACKUP", "backup_id"]],
+      gsi3: [["TARGET", "target_server_id"]],
+      gsi4: [["STATUS", "status"]],
+    },
+    plans: [
+      { gsi: "gsi2" },
+      { gsi: "gsi4", when: transient },
+      { gsi: "gsi3" },
+      { gsi: "gsi4" },
+      { gsi: "gsi1" },
     ],
-    gsi4: [["STATUS", "status"]],
-    gsi5: [["SCHEDULE", "schedule_id"]],
   },
-  plans: [
-    { gsi: "gsi3" },
-    { gsi: "gsi5" },
-    { gsi: "gsi4", when: transient },
-    { gsi: "gsi2" },
-    { gsi: "gsi4" },
-    { gsi: "gsi1" },
-  ],
-  filterFields: ["server_id", "database", "status", "schedule_id"],
-  requires: { database: "server_id" },
-};
-
-const scheduleSpec: CollectionSpec<Schedule> = {
-  entity: "schedule",
-  kind: "SCHEDULE",
-  schema: Schedule,
-  indexes: { gsi1: [], gsi2: [["ENABLED", "enabled"]] },
-  plans: [{ gsi: "gsi2" }, { gsi: "gsi1" }],
-  filterFields: ["enabled"],
-};
-
-const restoreSpec: CollectionSpec<Restore> = {
-  entity: "restore",
-  kind: "RESTORE",
-  schema: Restore,
-  indexes: {
-    gsi1: [],
-    gsi2: [["BACKUP", "backup_id"]],
-    gsi3: [["TARGET", "target_server_id"]],
-    gsi4: [["STATUS", "status"]],
+  audit: {
+    kind: "AUDIT",
+    indexes: {
+      gsi1: [],
+      gsi2: [["ACTOR", "actor"]],
+      gsi3: [["TARGET", "target_type"]],
+      gsi4: [
+        ["TARGET", "target_type"],
+        ["ID", "target_id"],
+      ],
+      gsi5: [["TARGETID", "target_id"]],
+    },
+    plans: [{ gsi: "gsi4" }, { gsi: "gsi5" }, { gsi: "gsi2" }, { gsi: "gsi3" }, { gsi: "gsi1" }],
   },
-  plans: [
-    { gsi: "gsi2" },
-    { gsi: "gsi4", when: transient },
-    { gsi: "gsi3" },
-    { gsi: "gsi4" },
-    { gsi: "gsi1" },
-  ],
-  filterFields: ["backup_id", "status", "target_server_id"],
-};
-
-const auditSpec: CollectionSpec<AuditEntry> = {
-  entity: "audit entry",
-  kind: "AUDIT",
-  schema: AuditEntry,
-  indexes: {
-    gsi1: [],
-    gsi2: [["ACTOR", "actor"]],
-    gsi3: [["TARGET", "target_type"]],
-    gsi4: [
-      ["TARGET", "target_type"],
-      ["ID", "target_id"],
-    ],
-    gsi5: [["TARGETID", "target_id"]],
-  },
-  plans: [{ gsi: "gsi4" }, { gsi: "gsi5" }, { gsi: "gsi2" }, { gsi: "gsi3" }, { gsi: "gsi1" }],
-  filterFields: ["actor", "target_type", "target_id"],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -296,91 +238,108 @@ function isItemTooLarge(error: unknown): boolean {
 // The stores.
 // ---------------------------------------------------------------------------------------------
 
-class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T, F> {
-  protected readonly doc: DynamoDBDocumentClient;
-  protected readonly tableName: string;
-  protected readonly spec: CollectionSpec<T>;
+/**
+ * The item a collection's entity is stored as: the entity, its primary and index keys (an index whose
+ * fields are not all set leaves the item out) and the internal version `_v`. Exported so a bulk loader
+ * (test/support/bulk-load.ts) writes exactly what the store writes.
+ */
+export function tableItem<T extends { id: string }>(
+  spec: EntitySpec<T>,
+  item: T,
+  version = 1,
+): Record<string, unknown> {
+  const layout = tableLayouts[spec.collection];
+  const fields = item as unknown as Record<string, unknown>;
+  const keys: Record<string, unknown> = { ...fields, ...primaryKey(layout, item.id) };
+  for (const gsi of GSIS) {
+    const indexLayout = layout.indexes[gsi];
+    if (!indexLayout) continue;
+    const parts = [layout.kind];
+    let complete = true;
+    for (const [label, field] of indexLayout) {
+      const value = fields[field];
+      if (typeof value !== "string" && typeof value !== "boolean") {
+        complete = false;
+        break;
+      }
+      parts.push(label, escapeKeyPart(String(value)));
+    }
+    if (!complete) continue;
+    keys[`${gsi}pk`] = parts.join("#");
+    keys[`${gsi}sk`] = item.id;
+  }
+  keys._v = version;
+  return keys;
+}
 
-  constructor(doc: DynamoDBDocumentClient, tableName: string, spec: CollectionSpec<T>) {
+function primaryKey(layout: TableLayout, id: string): { pk: string; sk: string } {
+  return { pk: `${layout.kind}#${id}`, sk: layout.kind };
+}
+
+function withoutInternal(raw: Record<string, unknown>): Record<string, unknown> {
+  const item: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!INTERNAL.has(key)) item[key] = value;
+  }
+  return item;
+}
+
+class DynamoDbCollection<T extends { id: string }> implements CollectionStorage<T> {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly spec: EntitySpec<T>;
+  private readonly layout: TableLayout;
+
+  constructor(doc: DynamoDBDocumentClient, tableName: string, spec: EntitySpec<T>) {
     this.doc = doc;
     this.tableName = tableName;
     this.spec = spec;
+    this.layout = tableLayouts[spec.collection];
   }
 
-  async create(item: T): Promise<T> {
-    const valid = validate(this.spec.schema, this.spec.entity, item);
+  async insert(item: T): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...valid, ...this.keysOf(valid), _v: 1 },
+          Item: tableItem(this.spec, item),
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(`${this.spec.entity} ${valid.id} already exists`, { cause: error });
-      }
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw this.translate(error);
     }
-    return valid;
   }
 
-  async get(id: string): Promise<T | undefined> {
-    const raw = await this.read(id);
-    return raw ? this.fromItem(raw) : undefined;
+  async read(id: string): Promise<T | undefined> {
+    const raw = await this.readRaw(id);
+    return raw ? (withoutInternal(raw) as T) : undefined;
   }
 
-  /**
-   * Writes many items at once, unconditionally: BatchWriteItem, 25 items a request, `concurrency`
-   * requests at a time, resending whatever DynamoDB leaves unprocessed. For bulk loads (a migration,
-   * the benchmark's 100,000 backups); an item whose id exists replaces it.
-   */
-  async importMany(items: readonly T[], concurrency = 4): Promise<void> {
-    const batches: Record<string, unknown>[][] = [];
-    for (let i = 0; i < items.length; i += 25) {
-      batches.push(
-        items.slice(i, i + 25).map((item) => {
-          const valid = validate(this.spec.schema, this.spec.entity, item);
-          return { PutRequest: { Item: { ...valid, ...this.keysOf(valid), _v: 1 } } };
-        }),
-      );
-    }
-    let next = 0;
-    const worker = async () => {
-      for (let batch = batches[next++]; batch; batch = batches[next++]) {
-        for (let attempt = 1; batch.length > 0; attempt++) {
-          if (attempt > MAX_ATTEMPTS) throw new Error(`${this.spec.entity} import: items left unprocessed`);
-          const out = await this.doc.send(
-            new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } }),
-          );
-          batch = (out.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-          if (batch.length > 0) await sleep(10 * 2 ** attempt);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-  }
-
-  async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
-    if (Object.hasOwn(patch, "id")) throw new ValidationError("id", "cannot be changed");
-    return await this.rewrite(id, (current) => applyPatch(current, patch));
-  }
-
-  async delete(id: string): Promise<boolean> {
-    if (!isId(id)) return false;
+  async remove(id: string): Promise<boolean> {
     const out = await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: this.primaryKey(id), ReturnValues: "ALL_OLD" }),
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: primaryKey(this.layout, id),
+        ReturnValues: "ALL_OLD",
+      }),
     );
     return out.Attributes !== undefined;
   }
 
-  async list(filter: F, page: PageRequest): Promise<Page<T>> {
-    const limit = checkLimit(page.limit);
-    const { gsi, partition, rest } = this.plan(filter);
-    const after =
-      page.cursor === undefined ? undefined : decodeCursor(page.cursor, { e: this.spec.entity, x: gsi });
+  /** A cursor walks one index: replayed on a filter that plans another, it would skip or repeat. */
+  cursorScope(filter: CheckedFilter): Record<string, string> {
+    return { x: this.plan(filter).gsi };
+  }
 
+  async page(
+    filter: CheckedFilter,
+    limit: number,
+    after: string | undefined,
+  ): Promise<{ items: T[]; more: boolean }> {
+    const { gsi, partition, rest } = this.plan(filter);
     const names: Record<string, string> = { "#pk": `${gsi}pk` };
     const values: Record<string, FilterValue> = { ":pk": partition };
     const conditions = rest.map(([field, value], i) => {
@@ -390,11 +349,10 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
     });
 
     const items: T[] = [];
-    let more = false;
     let startKey: Record<string, unknown> | undefined =
       after === undefined
         ? undefined
-        : { ...this.primaryKey(after), [`${gsi}pk`]: partition, [`${gsi}sk`]: after };
+        : { ...primaryKey(this.layout, after), [`${gsi}pk`]: partition, [`${gsi}sk`]: after };
     for (;;) {
       const need = limit + 1 - items.length;
       const out = await this.doc.send(
@@ -411,20 +369,12 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
         }),
       );
       for (const raw of out.Items ?? []) {
-        if (items.length === limit) {
-          more = true;
-          break;
-        }
-        items.push(this.fromItem(raw));
+        if (items.length === limit) return { items, more: true };
+        items.push(withoutInternal(raw) as T);
       }
-      if (more || out.LastEvaluatedKey === undefined) break;
+      if (out.LastEvaluatedKey === undefined) return { items, more: false };
       startKey = out.LastEvaluatedKey;
     }
-    const last = items.at(-1);
-    return {
-      items,
-      next_cursor: more && last ? encodeCursor({ e: this.spec.entity, x: gsi }, last.id) : null,
-    };
   }
 
   /**
@@ -432,16 +382,11 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
    * transition, if the status still allows it. A lost race is retried with a fresh read, where
    * `compute` throws if the move is no longer legal.
    */
-  protected async rewrite(
-    id: string,
-    compute: (current: T) => unknown,
-    allowedStatuses?: readonly JobStatus[],
-  ): Promise<T> {
-    if (!isId(id)) throw new NotFoundError(this.spec.entity, String(id));
+  async replace(id: string, compute: (current: T) => T, onlyFrom?: readonly JobStatus[]): Promise<T> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const raw = await this.read(id);
+      const raw = await this.readRaw(id);
       if (!raw) throw new NotFoundError(this.spec.entity, id);
-      const next = validate(this.spec.schema, this.spec.entity, compute(this.fromItem(raw)));
+      const next = compute(withoutInternal(raw) as T);
       const version = raw._v;
       const names: Record<string, string> = { "#v": "_v" };
       const values: Record<string, unknown> = {};
@@ -452,9 +397,9 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
       } else {
         condition = "attribute_not_exists(#v)";
       }
-      if (allowedStatuses) {
+      if (onlyFrom) {
         names["#status"] = "status";
-        const placeholders = allowedStatuses.map((status, i) => {
+        const placeholders = onlyFrom.map((status, i) => {
           values[`:s${i}`] = status;
           return `:s${i}`;
         });
@@ -464,7 +409,7 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
         await this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...next, ...this.keysOf(next), _v: (typeof version === "number" ? version : 0) + 1 },
+            Item: tableItem(this.spec, next, (typeof version === "number" ? version : 0) + 1),
             ConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
@@ -479,76 +424,23 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
     throw new ConflictError(`${this.spec.entity} ${id} is changing too often; try again`);
   }
 
-  private async read(id: string): Promise<Record<string, unknown> | undefined> {
-    if (!isId(id)) return undefined;
+  private async readRaw(id: string): Promise<Record<string, unknown> | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: this.primaryKey(id), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: primaryKey(this.layout, id), ConsistentRead: true }),
     );
     return out.Item;
   }
 
-  private primaryKey(id: string): { pk: string; sk: string } {
-    return { pk: `${this.spec.kind}#${id}`, sk: this.spec.kind };
-  }
-
-  /** Primary and index keys of an item; an index whose fields are not all set leaves the item out. */
-  private keysOf(item: T): Record<string, string> {
-    const fields = item as unknown as Record<string, unknown>;
-    const keys: Record<string, string> = this.primaryKey(item.id);
-    for (const gsi of GSIS) {
-      const layout = this.spec.indexes[gsi];
-      if (!layout) continue;
-      const parts = [this.spec.kind];
-      let complete = true;
-      for (const [label, field] of layout) {
-        const value = fields[field];
-        if (typeof value !== "string" && typeof value !== "boolean") {
-          complete = false;
-          break;
-        }
-        parts.push(label, escapeKeyPart(String(value)));
-      }
-      if (!complete) continue;
-      keys[`${gsi}pk`] = parts.join("#");
-      keys[`${gsi}sk`] = item.id;
-    }
-    return keys;
-  }
-
-  private fromItem(raw: Record<string, unknown>): T {
-    const item: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(raw)) {
-      if (!INTERNAL.has(key)) item[key] = value;
-    }
-    return item as T;
-  }
-
   /** The index to query for a filter, its partition, and the filter fields left to a FilterExpression. */
-  private plan(filter: F): { gsi: Gsi; partition: string; rest: [string, FilterValue][] } {
-    const given: Record<string, FilterValue> = {};
-    for (const [field, value] of Object.entries(filter as object)) {
-      if (value === undefined) continue;
-      if (!this.spec.filterFields.includes(field)) {
-        throw new ValidationError(field, `is not a filter of ${this.spec.entity} lists`);
-      }
-      if (typeof value !== "string" && typeof value !== "boolean") {
-        throw new ValidationError(field, `must be a string or a boolean, got ${typeof value}`);
-      }
-      given[field] = value;
-    }
-    for (const [field, needed] of Object.entries(this.spec.requires ?? {})) {
-      if (given[field] !== undefined && given[needed] === undefined) {
-        throw new ValidationError(field, `can only be used together with ${needed}`);
-      }
-    }
-    for (const { gsi, when } of this.spec.plans) {
-      const layout = this.spec.indexes[gsi] ?? [];
-      if (!layout.every(([, field]) => given[field] !== undefined)) continue;
-      if (when && !when(given)) continue;
-      const parts = [this.spec.kind];
-      for (const [label, field] of layout) parts.push(label, escapeKeyPart(String(given[field])));
+  private plan(filter: CheckedFilter): { gsi: Gsi; partition: string; rest: [string, FilterValue][] } {
+    for (const { gsi, when } of this.layout.plans) {
+      const layout = this.layout.indexes[gsi] ?? [];
+      if (!layout.every(([, field]) => filter[field] !== undefined)) continue;
+      if (when && !when(filter)) continue;
+      const parts = [this.layout.kind];
+      for (const [label, field] of layout) parts.push(label, escapeKeyPart(String(filter[field])));
       const used = new Set(layout.map(([, field]) => field));
-      const rest = Object.entries(given).filter(([field]) => !used.has(field));
+      const rest = Object.entries(filter).filter(([field]) => !used.has(field));
       return { gsi, partition: parts.join("#"), rest };
     }
     throw new Error(`no index answers this ${this.spec.entity} filter`);
@@ -565,7 +457,7 @@ class DynamoDbEntityStore<T extends { id: string }, F> implements EntityStore<T,
 }
 
 /** The one settings document, a single item outside every index. */
-class DynamoDbSettingsStore implements SettingsStore {
+class DynamoDbSettings implements SettingsStorage {
   private static readonly key = { pk: "SETTINGS", sk: "SETTINGS" } as const;
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
@@ -575,82 +467,25 @@ class DynamoDbSettingsStore implements SettingsStore {
     this.tableName = tableName;
   }
 
-  async get(): Promise<Settings | undefined> {
+  async read(): Promise<Settings | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: DynamoDbSettingsStore.key, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: DynamoDbSettings.key, ConsistentRead: true }),
     );
-    if (!out.Item) return undefined;
-    const settings: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(out.Item)) {
-      if (!INTERNAL.has(key)) settings[key] = value;
-    }
-    return settings as Settings;
+    return out.Item ? (withoutInternal(out.Item) as Settings) : undefined;
   }
 
-  async put(settings: Settings): Promise<Settings> {
-    const valid = validate(Settings, "settings", settings);
+  async write(settings: Settings): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...valid, ...DynamoDbSettingsStore.key } }),
-    );
-    return valid;
-  }
-}
-
-class DynamoDbJobStore<T extends { id: string; status: JobStatus }, F>
-  extends DynamoDbEntityStore<T, F>
-  implements JobStore<T, F>
-{
-  override async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
-    rejectStatusPatch(this.spec.entity, id, patch);
-    return await super.update(id, patch);
-  }
-
-  async transition(id: string, to: JobStatus, patch: Partial<Omit<T, "id" | "status">> = {}): Promise<T> {
-    checkTargetStatus(to);
-    const allowed = statusesAllowedBefore(to);
-    return await this.rewrite(
-      id,
-      (current) => {
-        assertTransition(this.spec.entity, id, current.status, to);
-        return { ...applyPatch(current, patch), status: to };
-      },
-      allowed,
+      new PutCommand({ TableName: this.tableName, Item: { ...settings, ...DynamoDbSettings.key } }),
     );
   }
 }
 
-export class DynamoDbMetadataStore implements MetadataStore {
-  readonly servers: EntityStore<Server, ServerFilter>;
-  readonly databases: EntityStore<ManagedDatabase, DatabaseFilter>;
-  readonly backups: JobStore<Backup, BackupFilter>;
-  readonly schedules: EntityStore<Schedule, ScheduleFilter>;
-  readonly restores: JobStore<Restore, RestoreFilter>;
-  readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
-  readonly settings: SettingsStore;
-  readonly #backups: DynamoDbJobStore<Backup, BackupFilter>;
-
+export class DynamoDbMetadataStore extends CheckedMetadataStore {
   constructor({ client, tableName }: { client?: DynamoDBClient; tableName: string }) {
     const doc = DynamoDBDocumentClient.from(client ?? new DynamoDBClient({}), {
       marshallOptions: { removeUndefinedValues: true },
     });
-    this.servers = new DynamoDbEntityStore(doc, tableName, serverSpec);
-    this.databases = new DynamoDbEntityStore(doc, tableName, databaseSpec);
-    this.#backups = new DynamoDbJobStore(doc, tableName, backupSpec);
-    this.backups = this.#backups;
-    this.schedules = new DynamoDbEntityStore(doc, tableName, scheduleSpec);
-    this.restores = new DynamoDbJobStore(doc, tableName, restoreSpec);
-    const audit = new DynamoDbEntityStore<AuditEntry, AuditFilter>(doc, tableName, auditSpec);
-    // Append-only: only these three operations exist on the audit log.
-    this.audit = {
-      create: (entry) => audit.create(entry),
-      get: (id) => audit.get(id),
-      list: (filter, page) => audit.list(filter, page),
-    };
-    this.settings = new DynamoDbSettingsStore(doc, tableName);
-  }
-
-  /** Bulk load of backup records (see importMany): no conditions, no transitions, no audit. */
-  async importBackups(backups: readonly Backup[]): Promise<void> {
-    await this.#backups.importMany(backups);
+    super((spec) => new DynamoDbCollection(doc, tableName, spec), new DynamoDbSettings(doc, tableName));
   }
 }

@@ -5,8 +5,6 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   NoSuchKey,
   NotFound,
   S3Client,
@@ -187,42 +185,4 @@ export class S3BlobStore implements BlobStore {
       throw error;
     }
   }
-}
-
-/**
- * The keys of unfinished multipart uploads and of objects under `prefix`: lets tests prove that a
- * failed upload left nothing behind.
- */
-export async function listUploadsAndObjects(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-): Promise<{ uploads: string[]; objects: string[] }> {
-  const uploads: string[] = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  do {
-    const res = await client.send(
-      new ListMultipartUploadsCommand({
-        Bucket: bucket,
-        Prefix: prefix,
-        KeyMarker: keyMarker,
-        UploadIdMarker: uploadIdMarker,
-      }),
-    );
-    for (const u of res.Uploads ?? []) if (u.Key) uploads.push(u.Key);
-    keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
-    uploadIdMarker = res.IsTruncated ? res.NextUploadIdMarker : undefined;
-  } while (keyMarker);
-
-  const objects: string[] = [];
-  let token: string | undefined;
-  do {
-    const res = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const o of res.Contents ?? []) if (o.Key) objects.push(o.Key);
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return { uploads, objects };
 }

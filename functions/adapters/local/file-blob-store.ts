@@ -2,7 +2,7 @@
 // rename so a reader never sees half an archive.
 import { randomBytes } from "node:crypto";
 import { type BigIntStats, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -10,7 +10,8 @@ import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import type { BlobInfo, BlobStore, DownloadOptions, UploadOptions } from "#core/ports.ts";
 import { isErrno, syncDir } from "./fs-durable.ts";
 
-const PARTIAL_SUFFIX = ".partial";
+/** Ends the temp file of an upload in progress (test/support/blob-leftovers.ts looks for it). */
+export const PARTIAL_SUFFIX = ".partial";
 
 /**
  * A version token that changes whenever the file is replaced: every upload renames a new inode into
@@ -136,18 +137,5 @@ export class FileBlobStore implements BlobStore {
       if (isErrno(error, "ENOENT", "ENOTDIR")) return;
       throw error;
     }
-  }
-}
-
-/** The temp files of unfinished uploads under `dir`, relative to it: lets tests prove none remain. */
-export async function listPartials(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile() && e.name.endsWith(PARTIAL_SUFFIX))
-      .map((e) => relative(dir, join(e.parentPath, e.name)));
-  } catch (error) {
-    if (isErrno(error, "ENOENT")) return [];
-    throw error;
   }
 }

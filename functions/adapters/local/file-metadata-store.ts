@@ -18,102 +18,38 @@
 // instead of parsing and sorting the whole collection (issue 7's benchmark: 100,000 backups). Writes
 // never use the snapshot: they re-read the file under its lock, as before. Callers get copies, so
 // nothing they do to an item can change the snapshot.
+//
+// The checks, errors and cursors are the shared rules (metadata-collections.ts over
+// metadata-rules.ts); this file is only the storage: files, snapshots and locks.
 import type { BigIntStats } from "node:fs";
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { z } from "zod";
+import type { Settings } from "#core/entities.ts";
+import { NotFoundError } from "#core/errors.ts";
 import {
-  AuditEntry,
-  Backup,
-  type JobStatus,
-  ManagedDatabase,
-  Restore,
-  Schedule,
-  Server,
-  Settings,
-} from "#core/entities.ts";
-import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
-import type {
-  AuditFilter,
-  BackupFilter,
-  DatabaseFilter,
-  EntityStore,
-  JobStore,
-  MetadataStore,
-  Page,
-  PageRequest,
-  RestoreFilter,
-  ScheduleFilter,
-  ServerFilter,
-  SettingsStore,
-} from "#core/ports.ts";
-import { assertTransition } from "#core/state-machine.ts";
-import {
-  applyPatch,
-  checkLimit,
-  checkTargetStatus,
-  decodeCursor,
-  encodeCursor,
-  isId,
-  newestFirst,
-  rejectStatusPatch,
-  validate,
-} from "../metadata-rules.ts";
+  CheckedMetadataStore,
+  type CollectionStorage,
+  type SettingsStorage,
+} from "../metadata-collections.ts";
+import { type CheckedFilter, type EntitySpec, newestFirst } from "../metadata-rules.ts";
 import { withFileLock } from "./file-lock.ts";
 import { isErrno, writeFileAtomically } from "./fs-durable.ts";
 
-type FilterValue = string | boolean;
+/** The file of a collection in the data directory: `<collection>.json`. */
+export const collectionFile = (spec: EntitySpec<unknown>) => `${spec.collection}.json`;
 
-interface CollectionSpec<T> {
-  entity: string;
-  file: string;
-  schema: z.ZodType<T>;
-  filterFields: readonly string[];
-  /** Filter fields that only make sense together with another one. */
-  requires?: Readonly<Record<string, string>>;
+/** The text of a collection file: `{ "items": [...] }`, newest first. */
+export function collectionFileText<T extends { id: string }>(items: Iterable<T>): string {
+  return jsonText({ items: [...items].sort(newestFirst) });
 }
 
-const specs = {
-  servers: { entity: "server", file: "servers.json", schema: Server, filterFields: [] },
-  databases: {
-    entity: "database",
-    file: "databases.json",
-    schema: ManagedDatabase,
-    filterFields: ["server_id", "name", "enabled"],
-    requires: { name: "server_id" },
-  },
-  backups: {
-    entity: "backup",
-    file: "backups.json",
-    schema: Backup,
-    filterFields: ["server_id", "database", "status", "schedule_id"],
-    requires: { database: "server_id" },
-  },
-  schedules: { entity: "schedule", file: "schedules.json", schema: Schedule, filterFields: ["enabled"] },
-  restores: {
-    entity: "restore",
-    file: "restores.json",
-    schema: Restore,
-    filterFields: ["backup_id", "status", "target_server_id"],
-  },
-  audit: {
-    entity: "audit entry",
-    file: "audit.json",
-    schema: AuditEntry,
-    filterFields: ["actor", "target_type", "target_id"],
-  },
-} satisfies {
-  servers: CollectionSpec<Server>;
-  databases: CollectionSpec<ManagedDatabase>;
-  backups: CollectionSpec<Backup>;
-  schedules: CollectionSpec<Schedule>;
-  restores: CollectionSpec<Restore>;
-  audit: CollectionSpec<AuditEntry>;
-};
-
-// ---------------------------------------------------------------------------------------------
-// The stores.
-// ---------------------------------------------------------------------------------------------
+/** The items of a collection file's text, unchecked (they were valid when written). */
+export function parseCollectionFile<T extends { id: string }>(path: string, text: string): T[] {
+  const data = parseMetadata(path, text);
+  const items = (data as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items)) throw new Error(`metadata file ${path} has no items array`);
+  return items as T[];
+}
 
 /** The parsed JSON of a metadata file; undefined when the file does not exist. */
 async function readJson(path: string): Promise<unknown> {
@@ -174,96 +110,77 @@ export function firstOlderThan(newest: readonly { id: string }[], id: string): n
   return low;
 }
 
-class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> {
-  protected readonly spec: CollectionSpec<T>;
-  private readonly dir: string;
+class FileCollection<T extends { id: string }> implements CollectionStorage<T> {
+  private readonly spec: EntitySpec<T>;
   private readonly path: string;
   private readonly ready: () => Promise<void>;
   private snapshot: Snapshot<T> | undefined;
 
-  constructor(dir: string, spec: CollectionSpec<T>, ready: () => Promise<void>) {
-    this.dir = dir;
+  constructor(dir: string, spec: EntitySpec<T>, ready: () => Promise<void>) {
     this.spec = spec;
-    this.path = join(dir, spec.file);
+    this.path = join(dir, collectionFile(spec));
     this.ready = ready;
   }
 
-  async create(item: T): Promise<T> {
-    const valid = validate(this.spec.schema, this.spec.entity, item);
-    return await this.mutate((items) => {
-      if (items.has(valid.id)) throw new ConflictError(`${this.spec.entity} ${valid.id} already exists`);
-      items.set(valid.id, valid);
-      return valid;
-    });
+  async insert(item: T): Promise<boolean> {
+    return await this.mutate(
+      (items) => {
+        if (items.has(item.id)) return false;
+        // A copy: the caller keeps `item`, and the snapshot must not change with it.
+        items.set(item.id, structuredClone(item));
+        return true;
+      },
+      (inserted) => inserted,
+    );
   }
 
-  async get(id: string): Promise<T | undefined> {
-    if (!isId(id)) return undefined;
+  async read(id: string): Promise<T | undefined> {
     const item = (await this.load()).byId.get(id);
     return item === undefined ? undefined : structuredClone(item);
   }
 
-  async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
-    if (Object.hasOwn(patch, "id")) throw new ValidationError("id", "cannot be changed");
-    return await this.rewrite(id, (current) => applyPatch(current, patch));
-  }
-
-  /** Writes many items in one rewrite of the file, for bulk loads; an item whose id exists replaces it. */
-  async importMany(items: readonly T[]): Promise<void> {
-    const valid = items.map((item) => validate(this.spec.schema, this.spec.entity, item));
-    await this.mutate((all) => {
-      for (const item of valid) all.set(item.id, item);
-    });
-  }
-
-  async delete(id: string): Promise<boolean> {
-    if (!isId(id)) return false;
+  async remove(id: string): Promise<boolean> {
     return await this.mutate(
       (items) => items.delete(id),
       (deleted) => deleted,
     );
   }
 
-  async list(filter: F, page: PageRequest): Promise<Page<T>> {
-    const limit = checkLimit(page.limit);
-    const given = this.filterValues(filter);
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, { e: this.spec.entity });
-    const conditions = Object.entries(given);
+  cursorScope(): Record<string, string> {
+    return {};
+  }
+
+  async page(
+    filter: CheckedFilter,
+    limit: number,
+    after: string | undefined,
+  ): Promise<{ items: T[]; more: boolean }> {
+    const conditions = Object.entries(filter);
     const matches = (item: T) => {
       const fields = item as unknown as Record<string, unknown>;
       return conditions.every(([field, value]) => fields[field] === value);
     };
     const { newest } = await this.load();
     const items: T[] = [];
-    let more = false;
     for (let i = after === undefined ? 0 : firstOlderThan(newest, after); i < newest.length; i++) {
       const item = newest[i] as T;
       if (!matches(item)) continue;
-      if (items.length === limit) {
-        more = true;
-        break;
-      }
+      if (items.length === limit) return { items, more: true };
       items.push(structuredClone(item));
     }
-    const last = items.at(-1);
-    return {
-      items,
-      next_cursor: more && last ? encodeCursor({ e: this.spec.entity }, last.id) : null,
-    };
+    return { items, more: false };
   }
 
-  /** Replaces the item with `compute(current)` inside the collection's queue. */
-  protected async rewrite(id: string, compute: (current: T) => unknown): Promise<T> {
-    if (!isId(id)) throw new NotFoundError(this.spec.entity, String(id));
+  /** Under the file's lock every write is serialised, so `compute`'s own status check suffices. */
+  async replace(id: string, compute: (current: T) => T): Promise<T> {
     return await this.mutate((items) => {
       const current = items.get(id);
       if (!current) throw new NotFoundError(this.spec.entity, id);
-      const next = validate(this.spec.schema, this.spec.entity, compute(current));
+      const next = compute(current);
       items.set(id, next);
       return next;
     });
   }
-
   /** Runs `change` on a fresh read of the file, in the file's queue, and writes the result. */
   private async mutate<R>(
     change: (items: Map<string, T>) => R,
@@ -296,10 +213,8 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
       // Identity and contents come from the same open file, so they cannot belong to two versions.
       const identity = fileIdentity(await handle.stat({ bigint: true }));
       if (!fresh && this.snapshot?.identity === identity) return this.snapshot;
-      const data = parseMetadata(this.path, await handle.readFile("utf8"));
-      const items = (data as { items?: unknown } | null)?.items;
-      if (!Array.isArray(items)) throw new Error(`metadata file ${this.path} has no items array`);
-      this.snapshot = snapshotOf(identity, new Map((items as T[]).map((item) => [item.id, item])));
+      const items = parseCollectionFile<T>(this.path, await handle.readFile("utf8"));
+      this.snapshot = snapshotOf(identity, new Map(items.map((item) => [item.id, item])));
       return this.snapshot;
     } finally {
       await handle.close();
@@ -308,46 +223,23 @@ class FileEntityStore<T extends { id: string }, F> implements EntityStore<T, F> 
 
   private async save(items: Map<string, T>): Promise<void> {
     const next = snapshotOf("", items);
-    await writeFileAtomically(join(this.dir, this.spec.file), jsonText({ items: next.newest }));
+    await writeFileAtomically(this.path, jsonText({ items: next.newest }));
     // Under the file's lock no other writer can have replaced it since the rename.
     this.snapshot = { ...next, identity: fileIdentity(await stat(this.path, { bigint: true })) };
-  }
-
-  private filterValues(filter: F): Record<string, FilterValue> {
-    const given: Record<string, FilterValue> = {};
-    for (const [field, value] of Object.entries(filter as object)) {
-      if (value === undefined) continue;
-      if (!this.spec.filterFields.includes(field)) {
-        throw new ValidationError(field, `is not a filter of ${this.spec.entity} lists`);
-      }
-      if (typeof value !== "string" && typeof value !== "boolean") {
-        throw new ValidationError(field, `must be a string or a boolean, got ${typeof value}`);
-      }
-      given[field] = value;
-    }
-    for (const [field, needed] of Object.entries(this.spec.requires ?? {})) {
-      if (given[field] !== undefined && given[needed] === undefined) {
-        throw new ValidationError(field, `can only be used together with ${needed}`);
-      }
-    }
-    return given;
   }
 }
 
 /** The one settings document, in settings.json. */
-class FileSettingsStore implements SettingsStore {
-  private static readonly file = "settings.json";
-  private readonly dir: string;
+class FileSettings implements SettingsStorage {
   private readonly path: string;
   private readonly ready: () => Promise<void>;
 
   constructor(dir: string, ready: () => Promise<void>) {
-    this.dir = dir;
-    this.path = join(dir, FileSettingsStore.file);
+    this.path = join(dir, "settings.json");
     this.ready = ready;
   }
 
-  async get(): Promise<Settings | undefined> {
+  async read(): Promise<Settings | undefined> {
     const data = await readJson(this.path);
     if (data === undefined) return undefined;
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
@@ -356,45 +248,14 @@ class FileSettingsStore implements SettingsStore {
     return data as Settings;
   }
 
-  async put(settings: Settings): Promise<Settings> {
-    const valid = validate(Settings, "settings", settings);
+  async write(settings: Settings): Promise<void> {
     await this.ready();
     // Under the file's lock like every collection write, so writers in several processes take turns.
-    await withFileLock(this.path, () =>
-      writeFileAtomically(join(this.dir, FileSettingsStore.file), jsonText(valid)),
-    );
-    return valid;
+    await withFileLock(this.path, () => writeFileAtomically(this.path, jsonText(settings)));
   }
 }
 
-class FileJobStore<T extends { id: string; status: JobStatus }, F>
-  extends FileEntityStore<T, F>
-  implements JobStore<T, F>
-{
-  override async update(id: string, patch: Partial<Omit<T, "id">>): Promise<T> {
-    rejectStatusPatch(this.spec.entity, id, patch);
-    return await super.update(id, patch);
-  }
-
-  async transition(id: string, to: JobStatus, patch: Partial<Omit<T, "id" | "status">> = {}): Promise<T> {
-    checkTargetStatus(to);
-    return await this.rewrite(id, (current) => {
-      assertTransition(this.spec.entity, id, current.status, to);
-      return { ...applyPatch(current, patch), status: to };
-    });
-  }
-}
-
-export class FileMetadataStore implements MetadataStore {
-  readonly servers: EntityStore<Server, ServerFilter>;
-  readonly databases: EntityStore<ManagedDatabase, DatabaseFilter>;
-  readonly backups: JobStore<Backup, BackupFilter>;
-  readonly schedules: EntityStore<Schedule, ScheduleFilter>;
-  readonly restores: JobStore<Restore, RestoreFilter>;
-  readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
-  readonly settings: SettingsStore;
-  readonly #backups: FileJobStore<Backup, BackupFilter>;
-
+export class FileMetadataStore extends CheckedMetadataStore {
   constructor({ dir }: { dir: string }) {
     const root = resolve(dir);
     let made: Promise<void> | undefined;
@@ -408,24 +269,6 @@ export class FileMetadataStore implements MetadataStore {
       );
       return made;
     };
-    this.servers = new FileEntityStore(root, specs.servers, ready);
-    this.databases = new FileEntityStore(root, specs.databases, ready);
-    this.#backups = new FileJobStore(root, specs.backups, ready);
-    this.backups = this.#backups;
-    this.schedules = new FileEntityStore(root, specs.schedules, ready);
-    this.restores = new FileJobStore(root, specs.restores, ready);
-    const audit = new FileEntityStore<AuditEntry, AuditFilter>(root, specs.audit, ready);
-    // Append-only: only these three operations exist on the audit log.
-    this.audit = {
-      create: (entry) => audit.create(entry),
-      get: (id) => audit.get(id),
-      list: (filter, page) => audit.list(filter, page),
-    };
-    this.settings = new FileSettingsStore(root, ready);
-  }
-
-  /** Bulk load of backup records (see importMany): no conditions, no transitions, no audit. */
-  async importBackups(backups: readonly Backup[]): Promise<void> {
-    await this.#backups.importMany(backups);
+    super((spec) => new FileCollection(root, spec, ready), new FileSettings(root, ready));
   }
 }
