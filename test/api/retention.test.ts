@@ -166,7 +166,7 @@ describe.each(["local", "aws"] as const)("retention API (%s)", (kind) => {
     expect(viewer.status, viewer.text).toBe(200);
     expect({ ...viewer.json, now: null }).toEqual({ ...reply.json, now: null });
     expectError(await api.call("GET", "/api/retention/preview", { as: "nobody" }), 401, "unauthenticated");
-    expectError(await api.call("POST", "/api/retention/preview", { body: {} }), 404, "not_found");
+    expectError(await api.call("POST", "/api/retention/preview", { body: {} }), 405, "method_not_allowed");
     // Previewing changes nothing, not even the audit log.
     expect(await api.snapshot()).toEqual(before);
 
