@@ -163,5 +163,6 @@ if [[ -f "$REPO/package-lock.json" ]]; then
   fi
 fi
 
+[[ "${MBM_WITH_LOCALSTACK:-}" == 1 ]] && { source "$REPO/scripts/bootstrap-localstack.sh"; install_localstack; } # README "AWS emulators"
 log "ready: node $(node --version), $(ferretdb --version 2>/dev/null | head -1 || true)"
 print_env

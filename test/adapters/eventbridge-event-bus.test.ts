@@ -38,8 +38,8 @@ import { makeBackup } from "#test/support/fixtures.ts";
 const busName = uniqueName("mbm-bus");
 const ruleName = uniqueName("mbm-rule");
 const queueName = uniqueName("mbm-events");
-const events = new EventBridgeClient(awsClientConfig());
-const sqs = new SQSClient(awsClientConfig());
+const events = new EventBridgeClient(awsClientConfig("events"));
+const sqs = new SQSClient(awsClientConfig("sqs"));
 let queueUrl: string;
 
 function failedBackup(error = "mongodump exited with code 1: connection refused"): DomainEvent {
@@ -156,7 +156,7 @@ describe("EventBridgeEventBus against a local PutEvents endpoint", () => {
     });
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const { port } = server.address() as AddressInfo;
-    client = new EventBridgeClient({ ...awsClientConfig(), endpoint: `http://127.0.0.1:${port}` });
+    client = new EventBridgeClient({ ...awsClientConfig("events"), endpoint: `http://127.0.0.1:${port}` });
   });
   afterAll(async () => {
     client.destroy();

@@ -161,7 +161,7 @@ describe.each(["local", "aws"] as const)("backup downloads (%s)", (kind) => {
 
     const url = new URL(reply.json.url);
     if (kind === "aws") {
-      expect(reply.json.url.startsWith(awsClientConfig().endpoint)).toBe(true);
+      expect(reply.json.url.startsWith(awsClientConfig("s3").endpoint)).toBe(true);
       expect(url.pathname).toContain(backup.blob_key);
       expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
       expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
