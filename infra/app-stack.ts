@@ -134,7 +134,11 @@ export class AppStack extends Stack {
     // The task and the functions announce outcomes: the bus and the topic, nothing else.
     const grantAlerts = (grantee: iam.IGrantable) => {
       grantee.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [bus.eventBusArn] }),
+        // DescribeEventBus: the bus adapter checks the bus exists, since PutEvents to a missing one succeeds.
+        new iam.PolicyStatement({
+          actions: ["events:PutEvents", "events:DescribeEventBus"],
+          resources: [bus.eventBusArn],
+        }),
       );
       grantee.grantPrincipal.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topic.topicArn] }),
