@@ -31,6 +31,8 @@ export const LOCALSTACK_SUITES = [
   "test/api/schedules.test.ts",
   "test/api/servers.test.ts",
   "test/api/system.test.ts",
+  // The harness's own check that spawned processes reach the same emulators.
+  "test/unit/harness.test.ts",
 ];
 
 export default defineConfig({
