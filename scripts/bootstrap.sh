@@ -240,6 +240,7 @@ set +m
 trap - INT TERM
 if [[ ${#failed[@]} -gt 0 ]]; then log "failed: ${failed[*]}"; exit 1; fi
 
+[[ "${MBM_WITH_LOCALSTACK:-}" == 1 ]] && { source "$REPO/scripts/bootstrap-localstack.sh"; install_localstack; } # README "AWS emulators"
 [[ -x "$CACHE/node/bin/node" ]] && export PATH="$CACHE/node/bin:$PATH"
 if [[ -s "$TIMINGS" ]]; then
   # A run that had work to do (a cold one, or after a version change): where the time went.

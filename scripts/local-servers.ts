@@ -1,5 +1,6 @@
-// Starts and stops the real components that tests and local mode talk to: moto's server (AWS APIs) and
-// FerretDB (MongoDB wire protocol) on a PostgreSQL backend (postgres-cluster.ts). Each binds a free
+// Starts and stops the real components that tests and local mode talk to: moto's server (AWS APIs),
+// LocalStack (the second AWS emulator, tests only, when asked) and FerretDB (MongoDB wire protocol)
+// on a PostgreSQL backend (postgres-cluster.ts). Each binds a free
 // loopback port on every start. Used by the vitest global setup (once per run, on a throwaway cluster)
 // and by local mode (the demo MongoDB, on a cluster that lives in its data directory and survives
 // restarts).
@@ -11,8 +12,10 @@ import { MongoClient } from "mongodb";
 import { preparePostgresCluster } from "./postgres-cluster.ts";
 import {
   cacheDir,
+  exited,
   freePort,
   type RunningServer,
+  sleep,
   spawnServer,
   stderrTail,
   stopChild,
@@ -47,6 +50,92 @@ export const sharedDemoRoot = "/var/tmp";
 const sharedClusterName = /^mongo-backup-manager-demo-[0-9a-f]{12}$/;
 /** Written into each demo cluster dir we make, naming its data dir: how we know a dir is ours. */
 export const demoClusterMarker = ".mongo-backup-manager-demo.json";
+
+/** The services the tests take from LocalStack when it runs (README "AWS emulators"). */
+export const LOCALSTACK_SERVICES = ["s3", "secretsmanager", "sns", "sqs", "events", "scheduler"] as const;
+export type LocalStackService = (typeof LOCALSTACK_SERVICES)[number];
+
+/**
+ * `python -m localstack.runtime.main`, with its gateway bound to loopback. Its default gateway server
+ * (twisted) takes only the port from GATEWAY_LISTEN and listens on every interface (a TODO in its
+ * `aws/serving/twisted.py`); its hypercorn server binds the host but stalled S3 uploads that a client
+ * aborts (the blob store contract's afterAll timed out), so twisted it is, given 127.0.0.1 as the
+ * default interface of the endpoint class it builds its listeners with.
+ */
+const LOOPBACK_LOCALSTACK = `
+import runpy
+from twisted.internet import endpoints
+
+class LoopbackTCP4ServerEndpoint(endpoints.TCP4ServerEndpoint):
+    def __init__(self, reactor, port, backlog=50, interface=""):
+        super().__init__(reactor, port, backlog, interface or "127.0.0.1")
+
+endpoints.TCP4ServerEndpoint = LoopbackTCP4ServerEndpoint
+runpy.run_module("localstack.runtime.main", run_name="__main__", alter_sys=True)
+`;
+
+/**
+ * LocalStack (installed by `MBM_WITH_LOCALSTACK=1 bash scripts/bootstrap.sh`) on a free loopback port,
+ * all its state under `volumeDir`. Resolves once `/_localstack/health` reports every service in
+ * LOCALSTACK_SERVICES available; the error says what it last saw.
+ */
+export async function startLocalStack(volumeDir: string, timeoutMs = 120_000): Promise<RunningServer> {
+  const python = join(cacheDir(), "localstack", "bin", "python");
+  if (!existsSync(python)) {
+    throw new Error(
+      `LocalStack not installed in ${cacheDir()}/localstack: run MBM_WITH_LOCALSTACK=1 bash scripts/bootstrap.sh`,
+    );
+  }
+  mkdirSync(volumeDir, { recursive: true });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawnServer(python, ["-c", LOOPBACK_LOCALSTACK], "SIGTERM", {
+    stdio: ["ignore", "ignore", "pipe"],
+    cwd: volumeDir,
+    // Not the caller's environment: none of its AWS_* or LocalStack settings should reach the emulator.
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: volumeDir,
+      GATEWAY_LISTEN: `127.0.0.1:${port}`,
+      SERVICES: LOCALSTACK_SERVICES.join(","),
+      LOCALSTACK_VOLUME_DIR: volumeDir,
+      // No DNS server (it would want port 53), no certificate download, no usage analytics: the
+      // machine reaches no network but the package registries.
+      DNS_ADDRESS: "0",
+      SKIP_SSL_CERT_DOWNLOAD: "1",
+      DISABLE_EVENTS: "1",
+    },
+  });
+  const log = stderrTail(child);
+  const deadline = Date.now() + timeoutMs;
+  let seen = "nothing yet";
+  try {
+    while (Date.now() < deadline) {
+      if (exited(child))
+        throw new Error(`LocalStack exited early with code ${child.exitCode ?? child.signalCode}`);
+      try {
+        const res = await fetch(`${url}/_localstack/health`, { signal: AbortSignal.timeout(5_000) });
+        const body = await res.text();
+        seen = `HTTP ${res.status}: ${body.slice(0, 2000)}`;
+        if (res.ok) {
+          const health = JSON.parse(body) as { services?: Record<string, string> };
+          const ready = (s: string | undefined) => s === "available" || s === "running";
+          if (LOCALSTACK_SERVICES.every((name) => ready(health.services?.[name]))) {
+            return { url, stop: () => stopChild(child) };
+          }
+        }
+      } catch (error) {
+        if (error instanceof SyntaxError) seen = `unparsable health answer: ${seen}`;
+        else seen = (error as Error).message;
+      }
+      await sleep(250);
+    }
+    throw new Error(`LocalStack was not healthy at ${url} within ${timeoutMs} ms; last seen: ${seen}`);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`${(error as Error).message}\n${log()}`);
+  }
+}
 
 /**
  * Where local mode keeps the demo MongoDB's cluster for a data dir. Not root: `<dataDir>/demo-mongo`.

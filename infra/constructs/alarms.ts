@@ -54,7 +54,11 @@ export class Alerts extends AppPart {
   /** Announcing outcomes: putting events on the bus and publishing to the topic, nothing else. */
   grantAnnounce(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [this.bus.eventBusArn] }),
+      // DescribeEventBus: the bus adapter checks the bus exists, since PutEvents to a missing one succeeds.
+      new iam.PolicyStatement({
+        actions: ["events:PutEvents", "events:DescribeEventBus"],
+        resources: [this.bus.eventBusArn],
+      }),
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [this.topic.topicArn] }),

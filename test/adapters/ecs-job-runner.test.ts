@@ -34,7 +34,7 @@ const quiet = createLogger("test", { level: "silent" });
 
 const cluster = uniqueName("mbm-jobs");
 const family = uniqueName("mbm-task");
-const client = new ECSClient(awsClientConfig());
+const client = new ECSClient(awsClientConfig("ecs"));
 /** Every command input the runner sends, in order. */
 const sent: { command: string; input: Record<string, unknown> }[] = [];
 client.middlewareStack.add(

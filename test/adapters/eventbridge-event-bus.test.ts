@@ -1,13 +1,16 @@
-// The EventBridge event bus against moto (a bus, a rule on our source, an SQS queue as its target),
-// and against a local HTTP server speaking PutEvents' JSON protocol for the answers moto never gives.
+// The EventBridge event bus against the run's emulator (moto, or LocalStack under `npm run
+// test:localstack`) with a bus, a rule on our source and an SQS queue as its target, and against a
+// local HTTP server speaking PutEvents' JSON protocol for the answers moto never gives.
 //
 // What moto 5.2.5 does differently from AWS, so these tests cannot check it against moto:
 // - PutEvents never refuses an entry for its size (AWS: 256 KiB per entry): the trimming of a long
 //   error is checked on what reaches the local server.
 // - PutEvents with a well-formed entry never answers FailedEntryCount > 0 (only a Detail that is not
 //   JSON does, which the adapter never sends): the local server answers it.
-// - A bus that does not exist is a ResourceNotFoundException for the whole call. The adapter rejects
-//   either way, whether that comes as an exception or as a refused entry.
+// - PutEvents to a bus that does not exist is a ResourceNotFoundException for the whole call. AWS
+//   answers 200 with an EventId and drops the event (its API reference lists no not-found error for
+//   PutEvents), and so does LocalStack: the adapter asks DescribeEventBus first, and that test shows
+//   which emulator answers what.
 // - Delivery to the SQS target ignores the queue's policy (AWS needs events.amazonaws.com allowed to
 //   SendMessage): the test sets one anyway, so it also holds against AWS_ENDPOINT_URL.
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -17,6 +20,7 @@ import {
   DeleteEventBusCommand,
   DeleteRuleCommand,
   EventBridgeClient,
+  PutEventsCommand,
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
@@ -32,14 +36,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENTRY_MAX_BYTES, EventBridgeEventBus, TRUNCATED } from "#adapters/aws/eventbridge-event-bus.ts";
 import { type BackupEventDetail, backupEvent, type DomainEvent, EVENT_SOURCE } from "#core/events.ts";
-import { awsClientConfig, uniqueName } from "#test/support/env.ts";
+import { awsClientConfig, awsEmulator, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 
 const busName = uniqueName("mbm-bus");
 const ruleName = uniqueName("mbm-rule");
 const queueName = uniqueName("mbm-events");
-const events = new EventBridgeClient(awsClientConfig());
-const sqs = new SQSClient(awsClientConfig());
+const events = new EventBridgeClient(awsClientConfig("events"));
+const sqs = new SQSClient(awsClientConfig("sqs"));
 let queueUrl: string;
 
 function failedBackup(error = "mongodump exited with code 1: connection refused"): DomainEvent {
@@ -107,7 +111,7 @@ afterAll(async () => {
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
 });
 
-describe("EventBridgeEventBus against moto", () => {
+describe(`EventBridgeEventBus against ${awsEmulator("events")}`, () => {
   it("puts the event on the bus, where a rule on our source delivers it", async () => {
     const event = failedBackup();
     await new EventBridgeEventBus({ client: events, busName }).publish(event);
@@ -126,6 +130,23 @@ describe("EventBridgeEventBus against moto", () => {
 
   it("rejects, naming the bus, when the bus does not exist", async () => {
     const missing = `${busName}-missing`;
+    const putEvents = events.send(
+      new PutEventsCommand({
+        Entries: [{ Source: EVENT_SOURCE, DetailType: "BackupFailed", Detail: "{}", EventBusName: missing }],
+      }),
+    );
+    // PutEvents alone: moto refuses the call; LocalStack accepts the entry as AWS does (200, an
+    // EventId, no error, the event dropped), which is why the adapter asks DescribeEventBus first.
+    if (awsEmulator("events") === "moto") {
+      await expect(putEvents).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    } else {
+      const answer = await putEvents;
+      expect({ failed: answer.FailedEntryCount, error: answer.Entries?.[0]?.ErrorCode }).toEqual({
+        failed: 0,
+        error: undefined,
+      });
+      expect(answer.Entries?.[0]?.EventId).toBeTruthy();
+    }
     const bus = new EventBridgeEventBus({ client: events, busName: missing });
     await expect(bus.publish(failedBackup())).rejects.toThrow(
       new RegExp(`BackupFailed to the EventBridge bus ${missing} failed: ResourceNotFoundException`),
@@ -137,6 +158,8 @@ describe("EventBridgeEventBus against a local PutEvents endpoint", () => {
   let server: Server;
   let client: EventBridgeClient;
   const requests: { target: string | undefined; body: { Entries: Record<string, unknown>[] } }[] = [];
+  /** The buses DescribeEventBus was asked about, in order. */
+  const described: string[] = [];
   let answer: Record<string, unknown> = {};
 
   const readBody = async (req: IncomingMessage) => {
@@ -147,16 +170,25 @@ describe("EventBridgeEventBus against a local PutEvents endpoint", () => {
 
   beforeAll(async () => {
     server = createServer(async (req, res) => {
-      requests.push({
-        target: req.headers["x-amz-target"] as string | undefined,
-        body: JSON.parse(await readBody(req)),
-      });
+      const target = req.headers["x-amz-target"] as string | undefined;
+      const body = JSON.parse(await readBody(req));
       res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+      if (target === "AWSEvents.DescribeEventBus") {
+        described.push(body.Name);
+        res.end(
+          JSON.stringify({
+            Name: body.Name,
+            Arn: `arn:aws:events:us-east-1:123456789012:event-bus/${body.Name}`,
+          }),
+        );
+        return;
+      }
+      requests.push({ target, body });
       res.end(JSON.stringify(answer));
     });
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const { port } = server.address() as AddressInfo;
-    client = new EventBridgeClient({ ...awsClientConfig(), endpoint: `http://127.0.0.1:${port}` });
+    client = new EventBridgeClient({ ...awsClientConfig("events"), endpoint: `http://127.0.0.1:${port}` });
   });
   afterAll(async () => {
     client.destroy();
@@ -181,6 +213,16 @@ describe("EventBridgeEventBus against a local PutEvents endpoint", () => {
         },
       ],
     });
+  });
+
+  it("asks DescribeEventBus once, before the first event, and not for the ones after it", async () => {
+    answer = { FailedEntryCount: 0, Entries: [{ EventId: "1" }] };
+    const bus = new EventBridgeEventBus({ client, busName: "mbm-bus-described" });
+    const before = requests.length;
+    await bus.publish(failedBackup());
+    await bus.publish(failedBackup());
+    expect(described.filter((name) => name === "mbm-bus-described")).toEqual(["mbm-bus-described"]);
+    expect(requests.length - before).toBe(2);
   });
 
   it("rejects with the entry's error code and message when PutEvents answers FailedEntryCount", async () => {

@@ -40,7 +40,7 @@ const DLQ = `arn:aws:sqs:us-east-1:${ACCOUNT}:mbm-scheduler-dlq`;
 const PREFIX = "mbm-";
 
 const group = uniqueName("mbm-schedules");
-const client = new SchedulerClient(awsClientConfig());
+const client = new SchedulerClient(awsClientConfig("scheduler"));
 /** Every command the adapter sends, in order. */
 const sent: string[] = [];
 client.middlewareStack.add(

@@ -24,8 +24,8 @@ import { backupEvent, type DomainEvent, notificationText, scheduleStaleEvent } f
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeSchedule } from "#test/support/fixtures.ts";
 
-const sns = new SNSClient(awsClientConfig());
-const sqs = new SQSClient(awsClientConfig());
+const sns = new SNSClient(awsClientConfig("sns"));
+const sqs = new SQSClient(awsClientConfig("sqs"));
 /** Every Publish input the notifier sends. */
 const published: Record<string, unknown>[] = [];
 sns.middlewareStack.add(

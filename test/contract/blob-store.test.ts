@@ -44,7 +44,7 @@ describe("S3BlobStore", () => {
   let bucket: string;
   let harness: BlobStoreHarness;
   beforeAll(async () => {
-    client = new S3Client(awsClientConfig());
+    client = new S3Client(awsClientConfig("s3"));
     bucket = uniqueName("mbm-blobs");
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     const store = new S3BlobStore({ client, bucket, maxPartSizeBytes: MIN_PART_SIZE_BYTES, queueSize: 2 });
@@ -83,7 +83,7 @@ describe("S3BlobStore", () => {
     // [part number, size]: parts go out concurrently, so their order is by number, not by arrival.
     const parts: [number, number][] = [];
     const puts: number[] = [];
-    const watched = new S3Client(awsClientConfig());
+    const watched = new S3Client(awsClientConfig("s3"));
     onTestFinished(() => watched.destroy());
     watched.middlewareStack.add(
       (next, context) => async (args) => {
@@ -133,7 +133,7 @@ describe("S3BlobStore", () => {
   });
 
   it("aborts the multipart upload when S3 fails a part, and rejects with S3's error as cause", async () => {
-    const failing = new S3Client(awsClientConfig());
+    const failing = new S3Client(awsClientConfig("s3"));
     onTestFinished(() => failing.destroy());
     const s3Error = new Error("injected UploadPart failure");
     failing.middlewareStack.add(
@@ -157,7 +157,7 @@ describe("S3BlobStore", () => {
 
   it("aborts the multipart upload when S3 refuses to complete it: no object, no upload left", async () => {
     // Every part lands; S3 itself then refuses the completion, because it names a part it never got.
-    const refusing = new S3Client(awsClientConfig());
+    const refusing = new S3Client(awsClientConfig("s3"));
     onTestFinished(() => refusing.destroy());
     refusing.middlewareStack.add(
       (next, context) => async (args) => {

@@ -13,7 +13,7 @@ import { bulkLoadDynamoDb, bulkLoadFiles } from "#test/support/bulk-load.ts";
 import { awsClientConfig, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 
-const dynamo = new DynamoDBClient(awsClientConfig());
+const dynamo = new DynamoDBClient(awsClientConfig("dynamodb"));
 afterAll(() => dynamo.destroy());
 
 /** A metadata folder under the run's scratch directory (removed with it). */

@@ -15,7 +15,7 @@ import { makeBackup, makeDatabase, makeRestore, makeServer, makeSettings } from 
 import { metadataStoreContract } from "./metadata-store.contract.ts";
 
 const tableName = uniqueName("meta");
-const dynamo = new DynamoDBClient(awsClientConfig());
+const dynamo = new DynamoDBClient(awsClientConfig("dynamodb"));
 const tempDirs: string[] = [];
 
 async function tempDir(): Promise<string> {
@@ -45,7 +45,7 @@ metadataStoreContract("file", async () => {
 
 describe("DynamoDbMetadataStore", () => {
   it("answers every list path with Query only, never Scan", async () => {
-    const client = new DynamoDBClient(awsClientConfig());
+    const client = new DynamoDBClient(awsClientConfig("dynamodb"));
     const sent: string[] = [];
     client.middlewareStack.add(
       (next, context) => async (args) => {

@@ -39,7 +39,7 @@ describe("SecretsManagerSecretStore", () => {
   let prefix: string;
   let store: SecretsManagerSecretStore;
   beforeAll(() => {
-    client = new SecretsManagerClient(awsClientConfig());
+    client = new SecretsManagerClient(awsClientConfig("secretsmanager"));
     prefix = `${uniqueName("mbm-test")}/servers/`;
     store = new SecretsManagerSecretStore({ client, prefix });
   });
@@ -83,7 +83,7 @@ describe("SecretsManagerSecretStore", () => {
     const secret = `never-show-${randomBytes(8).toString("hex")}`;
     const unreachable = new SecretsManagerSecretStore({
       client: new SecretsManagerClient({
-        ...awsClientConfig(),
+        ...awsClientConfig("secretsmanager"),
         endpoint: "http://127.0.0.1:9",
         maxAttempts: 1,
       }),

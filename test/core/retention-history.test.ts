@@ -394,7 +394,7 @@ describe.each(["local", "aws"] as const)("retention when an archive cannot be de
       undo = await pinFile(join(world.env.MBM_DATA_DIR!, "blobs", ...doomed.blob_key!.split("/")));
     } else {
       failing = new S3BlobStore({
-        client: new S3Client({ ...awsClientConfig(), endpoint: "http://127.0.0.1:1", maxAttempts: 1 }),
+        client: new S3Client({ ...awsClientConfig("s3"), endpoint: "http://127.0.0.1:1", maxAttempts: 1 }),
         bucket: world.bucket!,
       });
     }

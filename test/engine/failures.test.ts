@@ -263,7 +263,7 @@ describe("S3 failing mid-stream", () => {
     const world = await awsWorld();
     const server = await registerServer(world);
     // moto cannot be told to fail one request, so the SDK client fails the second part on its way out.
-    const s3 = new S3Client(awsClientConfig());
+    const s3 = new S3Client(awsClientConfig("s3"));
     let parts = 0;
     s3.middlewareStack.add(
       (next, context) => async (args) => {

@@ -19,7 +19,7 @@ import { makeDatabase, makeSchedule, makeServer } from "#test/support/fixtures.t
 
 const ACCOUNT = "123456789012";
 const group = uniqueName("mbm-schedules");
-const schedulerClient = new SchedulerClient(awsClientConfig());
+const schedulerClient = new SchedulerClient(awsClientConfig("scheduler"));
 const quiet = createLogger("test", { level: "silent" });
 
 let world: EngineWorld;

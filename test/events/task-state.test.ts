@@ -18,7 +18,7 @@ import { startWebhookServer, type WebhookServer } from "#test/support/webhook-se
 const ACCOUNT = "123456789012";
 const cluster = uniqueName("mbm-events");
 const family = uniqueName("mbm-task");
-const ecs = new ECSClient(awsClientConfig());
+const ecs = new ECSClient(awsClientConfig("ecs"));
 const quiet = createLogger("test", { level: "silent" });
 
 let world: EngineWorld;

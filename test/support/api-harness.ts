@@ -85,7 +85,7 @@ export async function apiWorld(
   };
   const downloads =
     kind === "aws"
-      ? new S3PresignedDownloads({ client: new S3Client(awsClientConfig()), bucket: world.bucket ?? "" })
+      ? new S3PresignedDownloads({ client: new S3Client(awsClientConfig("s3")), bucket: world.bucket ?? "" })
       : new SignedLinkDownloads({ baseUrl: "http://127.0.0.1:1" });
   const app = createApp({
     ...deps,

@@ -19,7 +19,7 @@ import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { listPartials, listUploadsAndObjects } from "#test/support/blob-leftovers.ts";
 import { findTool } from "../../scripts/processes.ts";
-import { awsClientConfig, scratchDir, uniqueName } from "./env.ts";
+import { awsClientConfig, awsEndpointEnv, scratchDir, uniqueName } from "./env.ts";
 import { makeBackup, makeRestore, makeServer } from "./fixtures.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
@@ -53,18 +53,21 @@ const commonEnv = () => ({
 });
 
 export async function awsWorld(): Promise<EngineWorld> {
-  const config = awsClientConfig();
+  const config = awsClientConfig("dynamodb");
   const tableName = uniqueName("engine");
   const bucket = uniqueName("engine-backups");
   const prefix = `${uniqueName("mbm")}/servers/`;
   const dynamo = new DynamoDBClient(config);
   await createMetadataTable(dynamo, tableName);
-  const s3 = new S3Client(config);
+  const s3 = new S3Client(awsClientConfig("s3"));
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     kind: "aws",
     store: new DynamoDbMetadataStore({ client: dynamo, tableName }),
-    secrets: new SecretsManagerSecretStore({ client: new SecretsManagerClient(config), prefix }),
+    secrets: new SecretsManagerSecretStore({
+      client: new SecretsManagerClient(awsClientConfig("secretsmanager")),
+      prefix,
+    }),
     // 5 MiB parts (S3's minimum) so a test-sized archive really goes through multipart.
     blobs: new S3BlobStore({ client: s3, bucket, maxPartSizeBytes: 5 * MiB }),
     env: {
@@ -74,7 +77,7 @@ export async function awsWorld(): Promise<EngineWorld> {
       MBM_BUCKET: bucket,
       MBM_SECRET_PREFIX: prefix,
       MBM_S3_MAX_PART_SIZE_MIB: "5",
-      AWS_ENDPOINT_URL: config.endpoint,
+      ...awsEndpointEnv(),
       AWS_REGION: config.region,
       AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,

@@ -5,7 +5,7 @@ import { awsClientConfig } from "./env.ts";
 
 /** moto's EC2 Query API (the project has no EC2 client). */
 export async function ec2(action: string, params: Record<string, string>): Promise<string> {
-  const { endpoint, region } = awsClientConfig();
+  const { endpoint, region } = awsClientConfig("ec2");
   const res = await fetch(endpoint, {
     method: "POST",
     headers: {

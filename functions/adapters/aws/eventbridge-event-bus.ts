@@ -1,7 +1,13 @@
 // EventBus on an EventBridge bus: each event is one PutEvents entry (source EVENT_SOURCE, detail-type
 // the event's type, detail its fields), for rules written against README "Events and alerts".
 // PutEvents answers HTTP 200 even for an entry it refused: that counts as a failure here.
+// On AWS, PutEvents to a bus that does not exist also answers 200, with an EventId and no error, and
+// the event is dropped (its API reference lists no not-found error for it; moto refuses the call with
+// ResourceNotFoundException, LocalStack answers as AWS does). So before its first event the adapter
+// asks DescribeEventBus, which does fail for a missing bus, and rejects instead of losing events.
+// A bus found once is not asked about again (a bus deleted later is the operator's doing).
 import {
+  DescribeEventBusCommand,
   type EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
@@ -25,6 +31,8 @@ const describe = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}`
 
 export class EventBridgeEventBus implements EventBus {
   readonly #o: EventBridgeEventBusOptions;
+  /** Set once DescribeEventBus has found the bus; a failed check is asked again on the next event. */
+  #busFound: Promise<void> | undefined;
 
   constructor(options: EventBridgeEventBusOptions) {
     this.#o = options;
@@ -43,6 +51,7 @@ export class EventBridgeEventBus implements EventBus {
     const what = `${event.type} to the EventBridge bus ${this.#o.busName}`;
     let failed: { ErrorCode?: string | undefined; ErrorMessage?: string | undefined } | undefined;
     try {
+      await this.#busExists();
       const res = await this.#o.client.send(new PutEventsCommand({ Entries: [entry] }));
       if ((res.FailedEntryCount ?? 0) > 0 || res.Entries?.[0]?.ErrorCode) failed = res.Entries?.[0] ?? {};
     } catch (error) {
@@ -53,6 +62,17 @@ export class EventBridgeEventBus implements EventBus {
         `EventBridge refused ${what}: ${failed.ErrorCode ?? "no error code"}: ${failed.ErrorMessage ?? "no message"}`,
       );
     }
+  }
+
+  #busExists(): Promise<void> {
+    this.#busFound ??= this.#o.client.send(new DescribeEventBusCommand({ Name: this.#o.busName })).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#busFound = undefined;
+        throw error;
+      },
+    );
+    return this.#busFound;
   }
 }
 
