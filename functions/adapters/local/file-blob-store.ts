@@ -90,9 +90,12 @@ export class FileBlobStore implements BlobStore {
   }
 
   async download(key: string, options: DownloadOptions = {}): Promise<{ info: BlobInfo; body: Readable }> {
-    const { signal, ifMatch } = options;
+    const { signal, ifMatch, versionId } = options;
     const path = this.#path(key);
     signal?.throwIfAborted();
+    // Files keep no versions: reading "the latest" instead would drop the guarantee the caller asked for.
+    if (versionId !== undefined)
+      throw new Error(`blob ${key}: the local blob store keeps no object versions`);
     let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(path, "r");
