@@ -85,6 +85,15 @@ describe.each([
       status: "completed",
       error: null,
     });
+    // The completion line says where the time went: on S3 no pass 1, so `verify` only opens the version.
+    const completion = restoreExit.output.split("\n").find((l) => l.includes('"restore completed"'));
+    expect(JSON.parse(completion ?? "{}").stages_ms, restoreExit.output).toEqual({
+      claim_ms: expect.any(Number),
+      prepare_ms: expect.any(Number),
+      verify_ms: expect.any(Number),
+      restore_ms: expect.any(Number),
+      record_ms: expect.any(Number),
+    });
 
     const restored = await snapshotDatabase(mongo, target);
     expect(countDocuments(restored)).toBe(20_000);
