@@ -70,7 +70,8 @@ export function grantArchives(
   access: { read?: boolean; write?: boolean; delete?: boolean },
 ): void {
   const actions = [
-    ...(access.read ? ["s3:GetObject"] : []),
+    // GetObjectVersion: a restore reads exactly the version its backup recorded (GetObject VersionId).
+    ...(access.read ? ["s3:GetObject", "s3:GetObjectVersion"] : []),
     ...(access.write ? ["s3:PutObject", "s3:AbortMultipartUpload"] : []),
     ...(access.delete ? ["s3:DeleteObject"] : []),
   ];

@@ -103,6 +103,11 @@ export const Backup = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .nullable(),
+  /** The blob store's version of the archive (S3 VersionId), recorded at upload: a restore reads
+   * exactly these bytes in one pass. Null for the local store and for backups from before it. */
+  blob_version: z.string().max(1024).nullable().default(null),
+  /** The store's own full-object checksum of the archive, verified by the store at upload (`crc32:<base64>` on S3). */
+  blob_checksum: z.string().max(256).nullable().default(null),
   compression: Compression,
   tool_version: z.string().nullable(),
   /** Documents per collection as reported by mongodump. */

@@ -129,6 +129,10 @@ export interface BlobInfo {
   size: number;
   /** A version token (S3 ETag, or mtime+size locally) used to pin reads to one object version. */
   etag: string;
+  /** The store's own id of this object version (S3 VersionId on a versioned bucket): its bytes never change. */
+  versionId?: string | undefined;
+  /** The store's own checksum of the whole object, verified by the store at upload, as `<algorithm>:<value>` (S3: `crc32:<base64>`); from upload and head, not download. */
+  checksum?: string | undefined;
 }
 
 export interface UploadOptions {
@@ -142,6 +146,8 @@ export interface DownloadOptions {
   signal?: AbortSignal | undefined;
   /** Fail (ConflictError) unless the object still has this version token. */
   ifMatch?: string | undefined;
+  /** Read exactly this object version (BlobInfo.versionId); NotFoundError when it is gone. A store without versions refuses it. */
+  versionId?: string | undefined;
 }
 
 export interface BlobStore {

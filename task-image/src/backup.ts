@@ -93,13 +93,22 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
         log.debug({ backup_id: backupId, tool: "mongodump" }, line);
       },
     );
-    const { size, sha256 } = await streamDump(deps, run, key, backup, collections, signal);
+    const { size, sha256, versionId, checksum } = await streamDump(
+      deps,
+      run,
+      key,
+      backup,
+      collections,
+      signal,
+    );
     completed = await store.backups.transition(backupId, "completed", {
       finished_at: nowIso(),
       duration_ms: elapsedMs(startedAt),
       blob_key: key,
       size_bytes: size,
       sha256,
+      blob_version: versionId ?? null,
+      blob_checksum: checksum ?? null,
       progress: { bytes: size, at: nowIso() },
       tool_version: await version,
       collections,
@@ -159,7 +168,7 @@ async function streamDump(
   { id: backupId, database, compression }: Pick<Backup, "id" | "database" | "compression">,
   collections: Record<string, number>,
   signal: AbortSignal,
-): Promise<{ size: number; sha256: string }> {
+): Promise<{ size: number; sha256: string; versionId: string | undefined; checksum: string | undefined }> {
   let stoppedByUs = false;
   const stop = () => {
     stoppedByUs ||= run.child.exitCode === null && run.child.signalCode === null;
@@ -196,7 +205,7 @@ async function streamDump(
     if (info.size !== tap.bytes) {
       throw new JobFailedError(`blob store recorded ${info.size} bytes, the stream carried ${tap.bytes}`);
     }
-    return { size: tap.bytes, sha256: tap.hex() };
+    return { size: tap.bytes, sha256: tap.hex(), versionId: info.versionId, checksum: info.checksum };
   } catch (error) {
     stop();
     gate.destroy();

@@ -24,6 +24,8 @@ export interface ToolSample {
 export interface PipelineSample {
   ms: number;
   peakRss: number;
+  /** The engine process's own CPU time (user + system, the tool excluded), in ms. */
+  cpuMs: number;
   /** The archive as stored (compressed), in bytes. */
   storedBytes: number;
 }
@@ -88,7 +90,13 @@ export async function engineBackup(
       `backup ${queued.id} on ${world.kind} ended ${backup?.status}: ${backup?.error}\n${run.output}`,
     );
   }
-  return { sample: { ms: run.ms, peakRss: run.peakRss, storedBytes: backup.size_bytes }, backup };
+  const sample = {
+    ms: run.ms,
+    peakRss: run.peakRss,
+    cpuMs: run.cpuMs ?? Number.NaN,
+    storedBytes: backup.size_bytes,
+  };
+  return { sample, backup };
 }
 
 export async function benchBackup(

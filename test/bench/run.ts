@@ -9,15 +9,15 @@ import { parseArgs } from "node:util";
 import { MongoClient } from "mongodb";
 import { defaultCompression } from "#core/use-cases/backups.ts";
 import { benchApi } from "./api.ts";
-import { benchBackup, toolConfigFile } from "./backup.ts";
+import { benchBackup, engineBackup, toolConfigFile } from "./backup.ts";
 import { benchBundles } from "./bundles.ts";
 import { benchCompression } from "./compression.ts";
 import { seedDatabase } from "./dataset.ts";
 import { archiveFile, benchRestore } from "./restore.ts";
-import { startServers } from "./servers.ts";
+import { type BenchServers, startServers } from "./servers.ts";
 import { round } from "./stats.ts";
-import { judge, type RunResults, summarize } from "./summary.ts";
-import { formatSummary } from "./tables.ts";
+import { judge, type RunResults, restoreSummary, summarize } from "./summary.ts";
+import { formatRestore, formatSummary } from "./tables.ts";
 import { engineWorld, stopRunning } from "./world.ts";
 
 const { values: args } = parseArgs({
@@ -25,11 +25,15 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     json: { type: "string" },
     check: { type: "boolean", default: false },
+    "restore-only": { type: "boolean", default: false },
+    "large-mib": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
-  console.log("usage: npm run bench -- [--quick] [--json FILE] [--check]   (see test/bench/README.md)");
+  console.log(
+    "usage: npm run bench -- [--quick] [--json FILE] [--check] [--restore-only] [--large-mib N]   (see test/bench/README.md)",
+  );
   process.exit(0);
 }
 
@@ -57,6 +61,14 @@ const plan = args.quick
       initRuns: 10,
     };
 
+// --large-mib: the large size for this run (e.g. to profile one restore at a size between quick and full).
+if (args["large-mib"] !== undefined) {
+  const mib = Number(args["large-mib"]);
+  if (!Number.isInteger(mib) || mib < 1)
+    throw new Error(`--large-mib must be a positive integer, got ${args["large-mib"]}`);
+  plan.largeMiB = mib;
+}
+
 function machine() {
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
   return { nproc: availableParallelism(), cpu, ram_gib: round(totalmem() / 1024 ** 3, 1) };
@@ -82,6 +94,7 @@ async function main(): Promise<number> {
     auth: { username: mongo.username, password: mongo.password },
   });
   try {
+    if (args["restore-only"]) return await restoreOnly(client, servers, started);
     log(`seeding ${plan.smallMiB} and ${plan.largeMiB} MiB`);
     const small = await seedDatabase(client, "bench_small", plan.smallMiB);
     const large = await seedDatabase(client, "bench_large", plan.largeMiB);
@@ -150,6 +163,52 @@ async function main(): Promise<number> {
     await client.close();
     await servers.stop();
   }
+}
+
+/**
+ * --restore-only: the restore section alone, at the large size: one untimed engine backup per store
+ * gives the archives, then the same alternating rounds as a full run. Its JSON holds `restore` only.
+ */
+async function restoreOnly(client: MongoClient, servers: BenchServers, started: number): Promise<number> {
+  log(`seeding ${plan.largeMiB} MiB`);
+  const large = await seedDatabase(client, "bench_large", plan.largeMiB);
+  const worlds = { s3: await engineWorld("s3", servers), local: await engineWorld("local", servers) };
+  const configFile = toolConfigFile(worlds.local, servers.scratch, servers.mongo.password);
+  log("one backup per store (untimed)");
+  const kept = {
+    s3: (await engineBackup(worlds.s3, "bench_large")).backup,
+    local: (await engineBackup(worlds.local, "bench_large")).backup,
+  };
+  const archive = await archiveFile(worlds.local, kept.local, servers.scratch);
+  log("restore, large");
+  const result = await benchRestore(worlds, kept, {
+    archive,
+    configFile,
+    client,
+    documents: large.documents,
+    runs: plan.runs,
+  });
+  const restore = restoreSummary(result);
+  const seconds = round((performance.now() - started) / 1000, 0);
+  console.log(
+    `mongo-backup-manager benchmark, restore only (${plan.mode}: ${plan.runs} alternating runs per variant, medians; ${plan.largeMiB} MiB, ${large.documents} docs)\n` +
+      `machine: ${machine().nproc} cores, ${machine().cpu}; took ${seconds} s\n\n${formatRestore(restore)}`,
+  );
+  if (args.json) {
+    const sizes = { large_mib: plan.largeMiB, documents_large: large.documents };
+    const json = {
+      mode: plan.mode,
+      restore_only: true,
+      runs: plan.runs,
+      machine: machine(),
+      sizes,
+      seconds,
+      restore,
+    };
+    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
+    log(`wrote ${args.json}`);
+  }
+  return 0;
 }
 
 main().then(

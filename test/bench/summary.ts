@@ -36,6 +36,8 @@ function backupSummary(r: RunResults["backup"]) {
       ratio_large: ratio(medianMs(r.large.pipeline[k]), medianMs(r.large.baseline)),
       ms_small: medianMs(r.small.pipeline[k]),
       ms_large: medianMs(r.large.pipeline[k]),
+      cpu_s_small: medianCpuS(r.small.pipeline[k]),
+      cpu_s_large: medianCpuS(r.large.pipeline[k]),
       rss_small_mb: rssSmall,
       rss_large_mb: rssLarge,
       rss_growth: ratio(rssLarge, rssSmall),
@@ -131,17 +133,77 @@ function apiSummary(steps: ApiStepResult[]) {
   };
 }
 
-export function summarize(r: RunResults) {
-  const restorePer = Object.fromEntries(
+/** Median CPU seconds of samples that carry `cpuMs`. */
+const medianCpuS = (samples: readonly { cpuMs?: number | undefined }[]) =>
+  round(median(samples.map((x) => x.cpuMs ?? Number.NaN)) / 1000, 2);
+
+/**
+ * Median time of each stage a restore logged, and `start_ms`: spawn to exit minus the stages, which
+ * is Node's start and imports, the adapters' set-up and the exit.
+ */
+export function stageMedians(runs: readonly { ms: number; stagesMs?: Record<string, number> | undefined }[]) {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.stagesMs ?? {})))];
+  const out: Record<string, number> = {};
+  if (names.length === 0) return out;
+  const logged = runs.filter((r) => r.stagesMs);
+  out.start_ms = round(
+    median(logged.map((r) => r.ms - Object.values(r.stagesMs ?? {}).reduce((a, b) => a + b, 0))),
+    0,
+  );
+  for (const name of names) out[name] = round(median(logged.map((r) => r.stagesMs?.[name] ?? 0)), 0);
+  return out;
+}
+
+/**
+ * The restore section: wall time against the tool alone, and CPU seconds, which a loaded machine
+ * barely moves: the engine's own (`cpu_s`, the tool excluded), the tool's under the engine
+ * (`tool_cpu_s`) and the tool's alone (`baseline_cpu_s`).
+ */
+export function restoreSummary(restore: RestoreResult) {
+  const per = Object.fromEntries(
     stores.map((k) => [
       k,
       {
-        ratio: ratio(medianMs(r.restore.pipeline[k]), medianMs(r.restore.baseline)),
-        ms: medianMs(r.restore.pipeline[k]),
-        rss_mb: medianRssMb(r.restore.pipeline[k]),
+        ratio: ratio(medianMs(restore.pipeline[k]), medianMs(restore.baseline)),
+        ms: medianMs(restore.pipeline[k]),
+        rss_mb: medianRssMb(restore.pipeline[k]),
+        cpu_s: medianCpuS(restore.pipeline[k]),
+        tool_cpu_s: round(median(restore.pipeline[k].map((x) => x.toolCpuMs ?? Number.NaN)) / 1000, 2),
+        stages_ms: stageMedians(restore.pipeline[k]),
       },
     ]),
-  ) as Record<StoreKind, { ratio: number; ms: number; rss_mb: number }>;
+  ) as Record<
+    StoreKind,
+    {
+      ratio: number;
+      ms: number;
+      rss_mb: number;
+      cpu_s: number;
+      tool_cpu_s: number;
+      stages_ms: Record<string, number>;
+    }
+  >;
+  const cpuMs = (runs: readonly { cpuMs?: number | undefined }[]) =>
+    runs.map((x) => round(x.cpuMs ?? Number.NaN, 0));
+  return {
+    ratio: worst(stores.map((k) => per[k].ratio)),
+    baseline_ms: medianMs(restore.baseline),
+    baseline_cpu_s: medianCpuS(restore.baseline),
+    ...per,
+    samples_ms: {
+      baseline: restore.baseline.map((x) => round(x.ms, 0)),
+      s3: restore.pipeline.s3.map((x) => round(x.ms, 0)),
+      local: restore.pipeline.local.map((x) => round(x.ms, 0)),
+    },
+    samples_cpu_ms: {
+      baseline: cpuMs(restore.baseline),
+      s3: cpuMs(restore.pipeline.s3),
+      local: cpuMs(restore.pipeline.local),
+    },
+  };
+}
+
+export function summarize(r: RunResults) {
   const bundles = Object.fromEntries(
     Object.entries(r.bundles).map(([name, b]) => [
       name,
@@ -159,16 +221,7 @@ export function summarize(r: RunResults) {
     sizes: r.sizes,
     seconds: r.seconds,
     backup: backupSummary(r.backup),
-    restore: {
-      ratio: worst(stores.map((k) => restorePer[k].ratio)),
-      baseline_ms: medianMs(r.restore.baseline),
-      ...restorePer,
-      samples_ms: {
-        baseline: r.restore.baseline.map((x) => round(x.ms, 0)),
-        s3: r.restore.pipeline.s3.map((x) => round(x.ms, 0)),
-        local: r.restore.pipeline.local.map((x) => round(x.ms, 0)),
-      },
-    },
+    restore: restoreSummary(r.restore),
     compression: compressionSummary(r.compression, r.default_codec),
     api: apiSummary(r.api),
     bundles,

@@ -5,6 +5,25 @@ import { type Summary, stores } from "./summary.ts";
 /** One cell for a measurement at both sizes: "small / large". */
 const pair = (small: number, large: number) => `${small} / ${large}`;
 
+/**
+ * The restore table: wall time and ratio, and CPU seconds, which a loaded machine barely moves: the
+ * engine's own (its tool excluded) and the tool's, alone or under the engine.
+ */
+export function formatRestore(r: Summary["restore"]): string {
+  const table = formatTable([
+    ["restore (large)", "ms", "ratio", "peak RSS MiB", "engine CPU s", "mongorestore CPU s"],
+    ["mongorestore --archive=file", r.baseline_ms, 1, Number.NaN, "", r.baseline_cpu_s],
+    ...stores.map((k) => [`engine <- ${k}`, r[k].ms, r[k].ratio, r[k].rss_mb, r[k].cpu_s, r[k].tool_cpu_s]),
+  ]);
+  const names = ["start_ms", "claim_ms", "prepare_ms", "verify_ms", "restore_ms", "record_ms"];
+  if (!stores.some((k) => Object.keys(r[k].stages_ms).length > 0)) return table;
+  const stages = formatTable([
+    ["restore stages (median ms)", ...names.map((n) => n.replace(/_ms$/, ""))],
+    ...stores.map((k) => [`engine <- ${k}`, ...names.map((n) => r[k].stages_ms[n] ?? Number.NaN)]),
+  ]);
+  return `${table}\n\n${stages}`;
+}
+
 export function formatSummary(s: Summary, targets: Target[]): string {
   const b = s.backup;
   const { dynamodb, local } = s.api;
@@ -22,6 +41,7 @@ export function formatSummary(s: Summary, targets: Target[]): string {
         "ratio large",
         "peak RSS small MiB",
         "peak RSS large MiB",
+        "engine CPU s",
       ],
       [
         "mongodump --archive > /dev/null",
@@ -31,6 +51,7 @@ export function formatSummary(s: Summary, targets: Target[]): string {
         1,
         b.baseline_rss_small_mb,
         b.baseline_rss_large_mb,
+        "",
       ],
       ...stores.map((k) => [
         `engine -> ${k}`,
@@ -40,13 +61,10 @@ export function formatSummary(s: Summary, targets: Target[]): string {
         b[k].ratio_large,
         b[k].rss_small_mb,
         b[k].rss_large_mb,
+        pair(b[k].cpu_s_small, b[k].cpu_s_large),
       ]),
     ]),
-    formatTable([
-      ["restore (large)", "ms", "ratio", "peak RSS MiB"],
-      ["mongorestore --archive=file", s.restore.baseline_ms, 1, Number.NaN],
-      ...stores.map((k) => [`engine <- ${k}`, s.restore[k].ms, s.restore[k].ratio, s.restore[k].rss_mb]),
-    ]),
+    formatRestore(s.restore),
     formatTable([
       [`compression (${s.compression.archive_mb} MiB archive)`, "MB/s", "ratio", "x mongodump --gzip"],
       [

@@ -3,10 +3,10 @@
 // password, and the environment that makes `node task-image/src/main.ts` use the same adapters.
 // Engine settings are the production defaults (part size, progress interval): the benchmark
 // measures the product as it ships.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
@@ -16,6 +16,7 @@ import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import type { Server } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { makeServer } from "#test/support/fixtures.ts";
 import { findTool } from "../../scripts/processes.ts";
@@ -23,6 +24,8 @@ import { processTree, sampleTreeRss } from "./proc.ts";
 import type { BenchServers } from "./servers.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
+
+export const clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 export type StoreKind = "s3" | "local";
 
@@ -50,6 +53,8 @@ const toolEnv = () => ({
   MBM_MONGODUMP: findTool("mongodump"),
   MBM_MONGORESTORE: findTool("mongorestore"),
   MBM_LOG_LEVEL: "warn",
+  // The bench's FerretDB runs on loopback, which the outbound policy refuses for MongoDB by default.
+  MBM_MONGODB_ALLOWLIST: loopbackCidrs.join(","),
 });
 
 export async function engineWorld(kind: StoreKind, servers: BenchServers): Promise<EngineWorld> {
@@ -63,6 +68,10 @@ export async function engineWorld(kind: StoreKind, servers: BenchServers): Promi
     await createMetadataTable(dynamo, tableName);
     const s3 = new S3Client(config);
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    // Versioned, as the CDK stack makes it: a backup records its version and a restore reads it in one pass.
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }),
+    );
     const prefix = `bench-${suffix}/servers/`;
     world = {
       kind,
@@ -110,6 +119,12 @@ export async function engineWorld(kind: StoreKind, servers: BenchServers): Promi
 
 export interface ProcessRun {
   ms: number;
+  /** The engine's own CPU time (user + system, its children excluded), in ms: runTask only. */
+  cpuMs?: number;
+  /** CPU time of the children the engine waited for (the tool), in ms: runTask only. */
+  toolCpuMs?: number;
+  /** A restore's stages as its completion log line gives them (`stages_ms`): runTask only. */
+  stagesMs?: Record<string, number>;
   /** Peak summed RSS of the process and its children, in bytes. */
   peakRss: number;
   /** The last few KiB of its stdout and stderr. */
@@ -175,9 +190,51 @@ export async function timedRun(
   return { ms, peakRss, output };
 }
 
-/** Runs the engine's real entry point for one job, as Fargate and local mode do. */
-export function runTask(world: EngineWorld, command: "backup" | "restore", id: string): Promise<ProcessRun> {
-  return timedRun(process.execPath, [join(repoRoot, "task-image/src/main.ts"), command, id], {
-    env: world.env,
-  });
+const engineCpuModule = join(repoRoot, "test/bench/engine-cpu.ts");
+
+/** The engine's own and its children's CPU ms from the line engine-cpu.ts prints at exit. */
+export function parseEngineCpu(
+  output: string,
+  ticksPerSecond: number,
+): { cpuMs: number; toolCpuMs: number } | undefined {
+  const match = /^bench-engine-cpu (\d+) (\d+) (-?\d+)$/m.exec(output);
+  if (!match) return undefined;
+  const [, user, system, childTicks] = match.map(Number) as [number, number, number, number];
+  return {
+    cpuMs: (user + system) / 1000,
+    toolCpuMs: childTicks < 0 ? Number.NaN : (childTicks * 1000) / ticksPerSecond,
+  };
+}
+
+/**
+ * Runs the engine's real entry point for one job, as Fargate and local mode do, with engine-cpu.ts
+ * preloaded to report the process's CPU time at exit (one small module: no measurable start-up cost).
+ */
+export async function runTask(
+  world: EngineWorld,
+  command: "backup" | "restore",
+  id: string,
+): Promise<ProcessRun> {
+  // A restore logs at info (as in production) for its completion line's stage times; a few lines.
+  const env = command === "restore" ? { ...world.env, MBM_LOG_LEVEL: "info" } : world.env;
+  const run = await timedRun(
+    process.execPath,
+    ["--import", engineCpuModule, join(repoRoot, "task-image/src/main.ts"), command, id],
+    { env },
+  );
+  const cpu = parseEngineCpu(run.output, clockTicksPerSecond);
+  if (!cpu) throw new Error(`the engine reported no CPU time:\n${run.output}`);
+  const stagesMs = command === "restore" ? parseStages(run.output) : undefined;
+  return { ...run, ...cpu, ...(stagesMs ? { stagesMs } : {}) };
+}
+
+/** `stages_ms` of the engine's "restore completed" log line (JSON), if the output holds one. */
+export function parseStages(output: string): Record<string, number> | undefined {
+  const line = output.split("\n").find((l) => l.includes('"stages_ms"'));
+  if (!line) return undefined;
+  try {
+    return (JSON.parse(line) as { stages_ms?: Record<string, number> }).stages_ms;
+  } catch {
+    return undefined; // cut by the output's tail limit
+  }
 }

@@ -1,13 +1,17 @@
 // The BlobStore contract against both adapters, then what is particular to each.
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
@@ -19,13 +23,14 @@ import {
   S3BlobStore,
 } from "#adapters/aws/s3-blob-store.ts";
 import {
+  crc32Base64,
   maxObjectBytes,
   partSizeFor,
   uploadMemoryBound,
   uploadStream,
 } from "#adapters/aws/s3-multipart-upload.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
-import { ValidationError } from "#core/errors.ts";
+import { NotFoundError, ValidationError } from "#core/errors.ts";
 import { listPartials, listUploadsAndObjects } from "#test/support/blob-leftovers.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import {
@@ -267,5 +272,83 @@ describe("FileBlobStore", () => {
     const opened = await harness.store.download(key);
     await harness.store.upload(key, Readable.from([Buffer.from("new")]));
     expect((await readAll(opened.body)).size).toBe("old contents".length);
+  });
+});
+
+// What a backup records so that its restore can read it in one pass: the object's version and S3's
+// own full-object checksum (CRC32, verified by S3 at upload), and reads pinned to that version.
+describe("S3BlobStore on a versioned bucket", () => {
+  let client: S3Client;
+  let bucket: string;
+  let store: S3BlobStore;
+  beforeAll(async () => {
+    client = new S3Client(awsClientConfig("s3"));
+    bucket = uniqueName("mbm-versioned");
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }),
+    );
+    store = new S3BlobStore({ client, bucket, maxPartSizeBytes: MIN_PART_SIZE_BYTES });
+  });
+  afterAll(async () => {
+    const listed = await client.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    for (const v of [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])]) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: v.Key, VersionId: v.VersionId }));
+    }
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    client.destroy();
+  });
+
+  const bytesOf = async (body: Readable) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+
+  it.each([
+    ["multipart (12 MiB in 5 MiB parts)", 12 * MiB],
+    ["one PutObject", 100_000],
+  ])("records the version and the full-object CRC32 of an upload: %s", async (_name, size) => {
+    const key = blobKey();
+    const bytes = randomBytes(size);
+    const info = await store.upload(
+      key,
+      Readable.from([bytes.subarray(0, size >> 1), bytes.subarray(size >> 1)]),
+    );
+    expect(info.versionId).toEqual(expect.any(String));
+    expect(info.checksum).toBe(`crc32:${crc32Base64(crc32(bytes))}`);
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }),
+    );
+    expect(head.VersionId).toBe(info.versionId);
+    expect(`crc32:${head.ChecksumCRC32}`).toBe(info.checksum);
+  });
+
+  it("reads exactly the recorded version after a newer one is written, and refuses a deleted one", async () => {
+    const key = blobKey();
+    const original = randomBytes(6 * MiB);
+    const first = await store.upload(key, Readable.from([original]));
+    const second = await store.upload(key, Readable.from([randomBytes(6 * MiB)]));
+    expect(second.versionId).not.toBe(first.versionId);
+
+    const pinned = await store.download(key, { versionId: first.versionId });
+    expect(pinned.info.versionId).toBe(first.versionId);
+    expect((await bytesOf(pinned.body)).equals(original)).toBe(true);
+    const latest = await store.download(key);
+    expect(latest.info.versionId).toBe(second.versionId);
+    latest.body.destroy();
+
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: first.versionId }));
+    await expect(store.download(key, { versionId: first.versionId })).rejects.toThrow(NotFoundError);
+  });
+
+  it("a local store keeps no versions: a versioned read is refused, not served from the latest file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mbm-blobs-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const local = new FileBlobStore({ dir });
+    const key = blobKey();
+    const info = await local.upload(key, Readable.from([Buffer.from("archive")]));
+    expect(info.versionId).toBeUndefined();
+    await expect(local.download(key, { versionId: "v1" })).rejects.toThrow(/keeps no object versions/);
   });
 });

@@ -58,6 +58,15 @@ describe.each([
     });
     expect(backup?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(backup?.size_bytes).toBeGreaterThan(0);
+    // S3 (versioned, as deployed) records the object's version and its own checksum of it; files keep neither.
+    const stored = await world.blobs.head(backup!.blob_key!);
+    if (world.kind === "aws") {
+      expect(backup?.blob_version).toEqual(expect.any(String));
+      expect(backup?.blob_checksum).toMatch(/^crc32:[A-Za-z0-9+/]{6}==$/);
+      expect(stored).toMatchObject({ versionId: backup?.blob_version, checksum: backup?.blob_checksum });
+    } else {
+      expect(backup).toMatchObject({ blob_version: null, blob_checksum: null });
+    }
     expect(backup?.tool_version).toMatch(/^\d+\.\d+/);
     expect(backup?.duration_ms).toBeGreaterThan(0);
     expect(backup?.runner_ref).toMatch(/^local:\d+$/);
@@ -75,6 +84,15 @@ describe.each([
     expect(await world.store.restores.get(queuedRestore.id)).toMatchObject({
       status: "completed",
       error: null,
+    });
+    // The completion line says where the time went: on S3 no pass 1, so `verify` only opens the version.
+    const completion = restoreExit.output.split("\n").find((l) => l.includes('"restore completed"'));
+    expect(JSON.parse(completion ?? "{}").stages_ms, restoreExit.output).toEqual({
+      claim_ms: expect.any(Number),
+      prepare_ms: expect.any(Number),
+      verify_ms: expect.any(Number),
+      restore_ms: expect.any(Number),
+      record_ms: expect.any(Number),
     });
 
     const restored = await snapshotDatabase(mongo, target);

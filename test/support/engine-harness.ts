@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { inject } from "vitest";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
@@ -61,6 +61,10 @@ export async function awsWorld(): Promise<EngineWorld> {
   await createMetadataTable(dynamo, tableName);
   const s3 = new S3Client(awsClientConfig("s3"));
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  // Versioned, as the CDK stack makes it: backups record their object's version and restores read it.
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }),
+  );
   return {
     kind: "aws",
     store: new DynamoDbMetadataStore({ client: dynamo, tableName }),

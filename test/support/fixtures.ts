@@ -66,6 +66,8 @@ export function makeBackup(overrides: Partial<Backup> = {}): Backup {
     blob_key: null,
     size_bytes: null,
     sha256: null,
+    blob_version: null,
+    blob_checksum: null,
     compression: "gzip",
     tool_version: null,
     collections: null,

@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import type { ApiStepResult } from "#test/bench/api.ts";
 import type { BackupSizeResult, PipelineSample, ToolSample } from "#test/bench/backup.ts";
 import type { BundleResult } from "#test/bench/bundles.ts";
-import { judge, type RunResults, summarize } from "#test/bench/summary.ts";
+import { judge, type RunResults, stageMedians, summarize } from "#test/bench/summary.ts";
 import { formatSummary } from "#test/bench/tables.ts";
+import { parseEngineCpu, parseStages } from "#test/bench/world.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 
 const MiB = 1024 * 1024;
@@ -14,6 +15,7 @@ const tool = (ms: number): ToolSample => ({ ms, peakRss: 100 * MiB, cpuMs: 0 });
 const engine = (ms: number, rssMiB: number): PipelineSample => ({
   ms,
   peakRss: rssMiB * MiB,
+  cpuMs: 1000,
   storedBytes: 0,
 });
 
@@ -59,11 +61,15 @@ const run: RunResults = {
   },
   restore: {
     target: "bench_restored",
-    baseline: [tool(20_000)],
-    // s3 1.05x, local 1.15x
+    baseline: [{ ...tool(20_000), cpuMs: 30_000 }],
+    // s3 1.05x, local 1.15x; engine CPU medians s3 1.5 s, local 2.5 s (the outliers do not move them)
     pipeline: {
-      s3: [{ ms: 21_000, peakRss: 300 * MiB, output: "" }],
-      local: [{ ms: 23_000, peakRss: 300 * MiB, output: "" }],
+      s3: [
+        { ms: 21_000, peakRss: 300 * MiB, output: "", cpuMs: 1500, toolCpuMs: 31_000 },
+        { ms: 21_000, peakRss: 300 * MiB, output: "", cpuMs: 1400, toolCpuMs: 31_000 },
+        { ms: 21_000, peakRss: 300 * MiB, output: "", cpuMs: 9000, toolCpuMs: 31_000 },
+      ],
+      local: [{ ms: 23_000, peakRss: 300 * MiB, output: "", cpuMs: 2500, toolCpuMs: 30_500 }],
     },
   },
   compression: {
@@ -100,6 +106,37 @@ describe("bench summary", () => {
     expect(summary.backup.local).toMatchObject({ ratio_small: 1.2, ratio_large: 1.08 });
     expect(summary.restore.ratio).toBe(1.15);
     expect(summary.restore.s3.ratio).toBe(1.05);
+  });
+
+  it("reports the engine's own CPU seconds (median) beside the tool's, per restore and per backup", () => {
+    expect(summary.restore).toMatchObject({ baseline_cpu_s: 30 });
+    expect(summary.restore.s3).toMatchObject({ cpu_s: 1.5, tool_cpu_s: 31 });
+    expect(summary.restore.local).toMatchObject({ cpu_s: 2.5, tool_cpu_s: 30.5 });
+    expect(summary.restore.samples_cpu_ms.s3).toEqual([1500, 1400, 9000]);
+    expect(summary.backup.s3).toMatchObject({ cpu_s_small: 1, cpu_s_large: 1 });
+  });
+
+  it("reads the CPU line the engine's preload prints at exit, wherever the output puts it", () => {
+    const output = 'some log\n{"level":"warn"}\nbench-engine-cpu 1200000 300000 250\n';
+    expect(parseEngineCpu(output, 100)).toEqual({ cpuMs: 1500, toolCpuMs: 2500 });
+    expect(parseEngineCpu("bench-engine-cpu 1000 0 -1\n", 100)).toEqual({ cpuMs: 1, toolCpuMs: Number.NaN });
+    expect(parseEngineCpu("no line", 100)).toBeUndefined();
+  });
+
+  it("takes each restore stage's median, and the start-up left over from spawn to exit", () => {
+    const runs = [
+      { ms: 1000, stagesMs: { claim_ms: 100, verify_ms: 0, restore_ms: 700 } },
+      { ms: 1300, stagesMs: { claim_ms: 120, verify_ms: 300, restore_ms: 600 } },
+      { ms: 9000, stagesMs: { claim_ms: 110, verify_ms: 0, restore_ms: 8000 } },
+    ];
+    // start: 1000 - 800 = 200, 1300 - 1020 = 280, 9000 - 8110 = 890: median 280.
+    expect(stageMedians(runs)).toEqual({ start_ms: 280, claim_ms: 110, verify_ms: 0, restore_ms: 700 });
+    expect(stageMedians([{ ms: 5 }])).toEqual({});
+    const line = JSON.stringify({ msg: "restore completed", stages_ms: { claim_ms: 3 } });
+    expect(parseStages(`{"msg":"restore started"}\n${line}\nbench-engine-cpu 1 2 3\n`)).toEqual({
+      claim_ms: 3,
+    });
+    expect(parseStages('{"msg":"restore failed"}')).toBeUndefined();
   });
 
   it("takes memory growth, large over small, from the store that grew most", () => {

@@ -109,9 +109,9 @@ export class S3BlobStore implements BlobStore {
     pipeline(body, counter, () => {
       // Errors reach the upload through `counter`, which pipeline destroys with the same error.
     });
-    let etag: string | undefined;
+    let written: { etag: string | undefined; versionId: string | undefined; checksum: string | undefined };
     try {
-      ({ etag } = await uploadStream(
+      written = await uploadStream(
         {
           client: this.#client,
           plan: this.#plan,
@@ -127,7 +127,7 @@ export class S3BlobStore implements BlobStore {
           },
         },
         counter,
-      ));
+      );
     } catch (error) {
       // uploadStream has destroyed the counter (pipeline then destroys the body) and aborted its upload.
       const cause = signal?.aborted ? signal.reason : error;
@@ -138,28 +138,43 @@ export class S3BlobStore implements BlobStore {
       await this.delete(key);
       throw new Error(`upload of blob ${key} aborted`, { cause: signal.reason });
     }
-    if (!etag) {
+    const { versionId, checksum } = written;
+    if (!written.etag) {
       const info = await this.head(key);
       if (!info) throw new Error(`blob ${key} is missing right after its upload`);
-      return info;
+      return { ...info, versionId, checksum };
     }
-    return { key, size: counter.bytes, etag };
+    return { key, size: counter.bytes, etag: written.etag, versionId, checksum };
   }
 
   async download(key: string, options: DownloadOptions = {}): Promise<{ info: BlobInfo; body: Readable }> {
-    const { signal, ifMatch } = options;
+    const { signal, ifMatch, versionId } = options;
     try {
       const res = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: key, IfMatch: ifMatch }),
+        new GetObjectCommand({ Bucket: this.#bucket, Key: key, IfMatch: ifMatch, VersionId: versionId }),
         signal ? { abortSignal: signal } : {},
       );
       if (!(res.Body instanceof Readable)) {
         throw new Error(`blob ${key}: GetObject returned no readable body`);
       }
+      if (versionId !== undefined && res.VersionId !== versionId) {
+        res.Body.destroy();
+        throw new ConflictError(
+          `blob ${key}: S3 served version ${res.VersionId ?? "(none)"}, not ${versionId}`,
+        );
+      }
       const body = signal ? addAbortSignal(signal, res.Body) : res.Body;
-      return { info: { key, size: res.ContentLength ?? 0, etag: res.ETag ?? "" }, body };
+      const servedVersion = res.VersionId === "null" ? undefined : res.VersionId;
+      const info = { key, size: res.ContentLength ?? 0, etag: res.ETag ?? "", versionId: servedVersion };
+      return { info, body };
     } catch (error) {
-      if (isNotFound(error)) throw new NotFoundError("blob", key, { cause: error });
+      if (error instanceof ConflictError) throw error;
+      // A version that was deleted answers NoSuchVersion (404) or, for a malformed id, 400.
+      if (isNotFound(error) || (versionId !== undefined && statusOf(error) === 400)) {
+        throw new NotFoundError("blob", versionId === undefined ? key : `${key} version ${versionId}`, {
+          cause: error,
+        });
+      }
       if (statusOf(error) === 412) {
         throw new ConflictError(`blob ${key} no longer has version ${ifMatch}`, { cause: error });
       }
@@ -169,8 +184,16 @@ export class S3BlobStore implements BlobStore {
 
   async head(key: string): Promise<BlobInfo | undefined> {
     try {
-      const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
-      return { key, size: res.ContentLength ?? 0, etag: res.ETag ?? "" };
+      const res = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: key, ChecksumMode: "ENABLED" }),
+      );
+      return {
+        key,
+        size: res.ContentLength ?? 0,
+        etag: res.ETag ?? "",
+        versionId: res.VersionId === "null" ? undefined : res.VersionId,
+        checksum: res.ChecksumCRC32 === undefined ? undefined : `crc32:${res.ChecksumCRC32}`,
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

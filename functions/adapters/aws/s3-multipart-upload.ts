@@ -8,12 +8,16 @@
 // while 10,000 parts still hold about as much as fixed parts of the largest size would.
 
 import type { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 import {
   AbortMultipartUploadCommand,
   ChecksumAlgorithm,
+  ChecksumType,
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
   NoSuchUpload,
   PutObjectCommand,
   type S3Client,
@@ -72,17 +76,37 @@ export function uploadMemoryBound(plan: PartPlan, queueSize: number): number {
   return (queueSize + 2) * plan.maxPartSizeBytes;
 }
 
+/** A CRC32 as S3 writes it: the 4 bytes big-endian, base64. */
+export function crc32Base64(value: number): string {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value >>> 0);
+  return bytes.toString("base64");
+}
+
+/** What S3 answered for the finished object. */
+export interface UploadedObject {
+  etag: string | undefined;
+  /** Set when the bucket is versioned. */
+  versionId: string | undefined;
+  /** S3's full-object checksum, `crc32:<base64>`, equal to the CRC32 of the bytes this upload read. */
+  checksum: string | undefined;
+}
+
 /**
- * Uploads `body` in full and returns the object's ETag. An archive that fits in its first part is one
+ * Uploads `body` in full and returns the object's ETag, version and full-object checksum.
+ *
+ * Checksum: CRC32 of the whole object (ChecksumType FULL_OBJECT), computed here over the bytes as
+ * they pass and sent with the last request, so S3 refuses to complete an object whose bytes differ.
+ * S3 supports FULL_OBJECT for CRC32, CRC32C and CRC64NVME; CRC32 because moto 5.2.5 computes
+ * CRC32C and CRC64NVME only with optional Python packages (crc32c, awscrt) and silently answers a
+ * plain CRC32 under their names without them, so only CRC32 has the same value on both. An archive that fits in its first part is one
  * PutObject. Any failure (the body, a part, completion) destroys the body, stops the parts in flight,
  * aborts the multipart upload (retried, so none is left behind), and rethrows the first error:
  * nothing is written.
  */
-export async function uploadStream(
-  request: StreamUploadRequest,
-  body: Readable,
-): Promise<{ etag: string | undefined }> {
+export async function uploadStream(request: StreamUploadRequest, body: Readable): Promise<UploadedObject> {
   const { client, plan, queueSize, params } = request;
+  let wholeCrc = 0;
   const stop = new AbortController();
   const parts: CompletedPart[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -141,7 +165,11 @@ export async function uploadStream(
     }
     if (!uploadId) {
       const created = await client.send(
-        new CreateMultipartUploadCommand({ ...params, ChecksumAlgorithm: ChecksumAlgorithm.CRC32 }),
+        new CreateMultipartUploadCommand({
+          ...params,
+          ChecksumAlgorithm: ChecksumAlgorithm.CRC32,
+          ChecksumType: ChecksumType.FULL_OBJECT,
+        }),
         { abortSignal: stop.signal },
       );
       if (!created.UploadId) throw new Error("S3 started a multipart upload without an UploadId");
@@ -157,6 +185,7 @@ export async function uploadStream(
 
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
+      wholeCrc = crc32(chunk, wholeCrc);
       let offset = 0;
       while (offset < chunk.byteLength) {
         if (filled === current.byteLength) await sendFullPart();
@@ -166,11 +195,53 @@ export async function uploadStream(
       }
     }
 
+    const expected = crc32Base64(wholeCrc);
+    const answered = async (answer: {
+      ChecksumCRC32?: string | undefined;
+      VersionId?: string | undefined;
+      ETag?: string | undefined;
+    }): Promise<UploadedObject> => {
+      // "null" is the version of an object written while versioning was off or suspended: the next
+      // such write replaces it, so it pins nothing and is not recorded.
+      const versionId = answer.VersionId === "null" ? undefined : answer.VersionId;
+      // Real S3 answers with the checksum it verified; where an answer lacks it (moto's
+      // CompleteMultipartUpload), S3's stored one is read back, of this very version.
+      let checksum = answer.ChecksumCRC32;
+      if (checksum === undefined) {
+        const head = await client.send(
+          new HeadObjectCommand({
+            Bucket: params.Bucket,
+            Key: params.Key,
+            VersionId: versionId,
+            ChecksumMode: "ENABLED",
+          }),
+        );
+        checksum = head.ChecksumCRC32;
+      }
+      // A different one means the object is not these bytes: it goes, all or nothing.
+      if (checksum !== undefined && checksum !== expected) {
+        await client.send(
+          new DeleteObjectCommand({ Bucket: params.Bucket, Key: params.Key, VersionId: versionId }),
+        );
+        throw new Error(`S3 stored ${params.Key} with CRC32 ${checksum}, the upload sent ${expected}`);
+      }
+      return {
+        etag: answer.ETag,
+        versionId,
+        checksum: checksum === undefined ? undefined : `crc32:${checksum}`,
+      };
+    };
     if (!uploadId) {
-      const put = await client.send(new PutObjectCommand({ ...params, Body: current.subarray(0, filled) }), {
-        abortSignal: stop.signal,
-      });
-      return { etag: put.ETag };
+      const put = await client.send(
+        new PutObjectCommand({
+          ...params,
+          Body: current.subarray(0, filled),
+          ChecksumAlgorithm: ChecksumAlgorithm.CRC32,
+          ChecksumCRC32: expected,
+        }),
+        { abortSignal: stop.signal },
+      );
+      return await answered(put);
     }
     if (filled > 0) void sendPart(current.subarray(0, filled), partNumber, uploadId);
     await Promise.all(inFlight);
@@ -181,9 +252,11 @@ export async function uploadStream(
         Key: params.Key,
         UploadId: uploadId,
         MultipartUpload: { Parts: parts },
+        ChecksumType: ChecksumType.FULL_OBJECT,
+        ChecksumCRC32: expected,
       }),
     );
-    return { etag: completed.ETag };
+    return await answered(completed);
   } catch (error) {
     failure ??= error; // before the abort below, whose "Request aborted" errors are only its echo
     stop.abort(error);

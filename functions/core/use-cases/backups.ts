@@ -56,6 +56,8 @@ export function draftBackup(item: NewBackup, now = new Date()): Backup {
     blob_key: null,
     size_bytes: null,
     sha256: null,
+    blob_version: null,
+    blob_checksum: null,
     compression: item.compression ?? defaultCompression,
     tool_version: null,
     collections: null,
