@@ -16,6 +16,7 @@ import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
 import type { Server } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
+import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { makeServer } from "#test/support/fixtures.ts";
 import { findTool } from "../../scripts/processes.ts";
@@ -50,6 +51,8 @@ const toolEnv = () => ({
   MBM_MONGODUMP: findTool("mongodump"),
   MBM_MONGORESTORE: findTool("mongorestore"),
   MBM_LOG_LEVEL: "warn",
+  // The bench's FerretDB is on loopback, which the engine refuses unless allowed (as local mode does).
+  MBM_MONGODB_ALLOWLIST: loopbackCidrs.join(","),
 });
 
 export async function engineWorld(kind: StoreKind, servers: BenchServers): Promise<EngineWorld> {
