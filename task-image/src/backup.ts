@@ -30,7 +30,7 @@ import {
   type ToolRun,
   toolVersion,
 } from "./mongo-tools.ts";
-import { blobExtension, compressor, DigestTap, EndGate, toolBuffer } from "./streams.ts";
+import { blobExtension, compressionStages, DigestTap, EndGate, toolBuffer } from "./streams.ts";
 
 /** An error's message with its causes, e.g. "upload of blob x failed: connection reset". */
 function describeError(error: unknown): string {
@@ -199,7 +199,7 @@ async function streamDump(
     upload = deps.blobs.upload(key, gate, { signal, contentType: "application/octet-stream" });
     const [info] = await Promise.all([
       upload,
-      pipeline(stdout, toolBuffer(), compressor(compression), tap, gate),
+      pipeline([stdout, toolBuffer(), ...compressionStages(compression), tap, gate]),
       verdict,
     ]);
     if (info.size !== tap.bytes) {

@@ -12,7 +12,7 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { MongoClient } from "mongodb";
 import type { Backup, Compression } from "#core/entities.ts";
-import { compressor } from "../../task-image/src/streams.ts";
+import { compressionStages } from "../../task-image/src/streams.ts";
 import { engineBackup, type ToolSample } from "./backup.ts";
 import { documentCount, restoreRecord } from "./restore.ts";
 import { alternate, median } from "./stats.ts";
@@ -40,7 +40,7 @@ async function compressFile(file: string, codec: Compression): Promise<CodecSamp
     },
   });
   const start = performance.now();
-  await pipeline(createReadStream(file, { highWaterMark: 64 * 1024 }), compressor(codec), count);
+  await pipeline([createReadStream(file, { highWaterMark: 64 * 1024 }), ...compressionStages(codec), count]);
   return { ms: performance.now() - start, compressedBytes };
 }
 

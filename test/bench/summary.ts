@@ -4,6 +4,7 @@
 import type { ApiStepResult } from "./api.ts";
 import type { BackupSizeResult } from "./backup.ts";
 import type { BundleResult, FunctionName } from "./bundles.ts";
+import { type CeilingResult, ceilingSummary, ceilingTargets } from "./ceiling-report.ts";
 import type { CompressionResult } from "./compression.ts";
 import { floorTarget, mb, mbPerS, medianMs, medianRssMb, ratio, type Target, target } from "./report.ts";
 import type { RestoreResult } from "./restore.ts";
@@ -18,6 +19,7 @@ export interface RunResults {
   backup: { small: BackupSizeResult; large: BackupSizeResult };
   restore: RestoreResult;
   compression: CompressionResult;
+  ceiling: CeilingResult;
   api: ApiStepResult[];
   bundles: Record<FunctionName, BundleResult>;
   default_codec: string;
@@ -223,6 +225,7 @@ export function summarize(r: RunResults) {
     backup: backupSummary(r.backup),
     restore: restoreSummary(r.restore),
     compression: compressionSummary(r.compression, r.default_codec),
+    ceiling: ceilingSummary(r.ceiling),
     api: apiSummary(r.api),
     bundles,
   };
@@ -253,5 +256,6 @@ export function judge(s: Summary): Target[] {
     floorTarget("codecs restore reads", reads.filter(Boolean).length, reads.length, `of ${reads.length}`),
     target("api bundle (cold-start code)", s.bundles.api.kb / 1024, 1, "MiB"),
     target("api cold init", s.bundles.api.init_ms, 250, "ms"),
+    ...ceilingTargets(s.ceiling),
   ];
 }

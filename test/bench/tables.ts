@@ -1,4 +1,5 @@
 // The readable tables of one run's summary: a table per section, then the targets with their verdicts.
+import { formatCeiling } from "./ceiling-report.ts";
 import { formatTable, formatTargets, type Target } from "./report.ts";
 import { type Summary, stores } from "./summary.ts";
 
@@ -83,6 +84,7 @@ export function formatSummary(s: Summary, targets: Target[]): string {
     )
       .map(([k, v]) => `${k} ${v ? "yes" : "NO"}`)
       .join(", ")}`,
+    formatCeiling(s.ceiling),
     formatTable([
       [
         "GET /api/backups (first page)",
