@@ -30,9 +30,33 @@ function cacheBin(name: string): string {
   throw new Error(`${name} not found in ${cacheDir()}/bin: run scripts/bootstrap.sh first`);
 }
 
+/**
+ * moto's server answers requests on several threads, and its DynamoDB backend takes no lock: two
+ * conditional writes of one item can both pass their check, which DynamoDB itself never allows (each
+ * request is applied atomically). The contract tests race writers on purpose ("two writers never both
+ * win"), so moto is started with each DynamoDB request under one lock: DynamoDB's own semantics, and
+ * the other services stay threaded (an SQS long poll must not hold anything up).
+ */
+const MOTO_WITH_ATOMIC_DYNAMODB = `
+import threading
+from moto.dynamodb.responses import DynamoHandler
+from moto.server import main
+lock = threading.Lock()
+call_action = DynamoHandler.call_action
+def atomic_call_action(self):
+    with lock:
+        return call_action(self)
+DynamoHandler.call_action = atomic_call_action
+main()
+`;
+
 export async function startMoto(): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawnServer(cacheBin("moto_server"), ["-H", "127.0.0.1", "-p", String(port)], "SIGTERM", {
+  const python = join(cacheDir(), "moto", "bin", "python");
+  if (!existsSync(python))
+    throw new Error(`moto's Python not found in ${cacheDir()}: run scripts/bootstrap.sh first`);
+  const args = ["-c", MOTO_WITH_ATOMIC_DYNAMODB, "-H", "127.0.0.1", "-p", String(port)];
+  const child = spawnServer(python, args, "SIGTERM", {
     stdio: ["ignore", "ignore", "pipe"],
   });
   const stderr = stderrTail(child);
