@@ -233,9 +233,10 @@ describe.each([
     expect(await databaseExists(target)).toBe(false);
   });
 
-  it.runIf(makeWorld === awsWorld)(
-    "a restore reads the recorded S3 version: a newer version of the key never reaches mongorestore",
-    async () => {
+  // Only the S3 store records object versions: the test exists only in the AWS suite, rather than as
+  // a skipped test in the local one.
+  if (makeWorld === awsWorld) {
+    it("a restore reads the recorded S3 version: a newer version of the key never reaches mongorestore", async () => {
       const backup = await backupThenTamper();
       expect(backup.blob_version).toEqual(expect.any(String));
       // The tampered bytes are what a plain read of the key now gets.
@@ -253,8 +254,8 @@ describe.each([
       // The restored data is the source's, document for document: the flipped byte never arrived.
       expect(await snapshotDatabase(mongo, target)).toEqual(await snapshotDatabase(mongo, small));
       await mongo.db(target).dropDatabase();
-    },
-  );
+    });
+  }
 
   it("a restore with a wrong target password fails with the reason and writes nothing", async () => {
     const queued = await queueBackup(world, server, small);
