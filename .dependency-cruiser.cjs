@@ -5,7 +5,8 @@ module.exports = {
   forbidden: [
     {
       name: "no-circular",
-      comment: "Modules read one way: no import cycle in the product (functions, task image, infra, console).",
+      comment:
+        "Modules read one way: no import cycle in the product (functions, task image, infra, console).",
       severity: "error",
       from: {},
       to: { circular: true },

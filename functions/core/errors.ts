@@ -32,7 +32,7 @@ export class PasswordNeededError extends ConflictError {
   override name = "PasswordNeededError";
   constructor(serverId: string) {
     super(
-      `password needed: server ${serverId} has a username but no stored password; set one with PUT /api/servers/${serverId}`,
+      `password needed: server ${serverId} has a username but no stored password; give the server its password again`,
     );
   }
 }
