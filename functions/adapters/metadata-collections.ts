@@ -6,6 +6,7 @@
 import {
   type AuditEntry,
   type Backup,
+  type Drill,
   type JobStatus,
   type ManagedDatabase,
   type Restore,
@@ -18,6 +19,7 @@ import type {
   AuditFilter,
   BackupFilter,
   DatabaseFilter,
+  DrillFilter,
   EntityStore,
   JobStore,
   MetadataStore,
@@ -197,6 +199,7 @@ export class CheckedMetadataStore implements MetadataStore {
   readonly backups: JobStore<Backup, BackupFilter>;
   readonly schedules: EntityStore<Schedule, ScheduleFilter>;
   readonly restores: JobStore<Restore, RestoreFilter>;
+  readonly drills: JobStore<Drill, DrillFilter>;
   readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
   readonly settings: SettingsStore;
 
@@ -206,6 +209,7 @@ export class CheckedMetadataStore implements MetadataStore {
     this.backups = jobStore(entitySpecs.backups, open);
     this.schedules = entityStore(entitySpecs.schedules, open);
     this.restores = jobStore(entitySpecs.restores, open);
+    this.drills = jobStore(entitySpecs.drills, open);
     const audit = entityStore<AuditEntry, AuditFilter>(entitySpecs.audit, open);
     // Append-only: only these three operations exist on the audit log.
     this.audit = {

@@ -3,7 +3,16 @@
 // newest-first order and opaque cursors. Shared so the stores cannot drift apart (their contract
 // suite checks the behaviour); metadata-collections.ts applies them over an adapter's storage.
 import type { z } from "zod";
-import { AuditEntry, Backup, JobStatus, ManagedDatabase, Restore, Schedule, Server } from "#core/entities.ts";
+import {
+  AuditEntry,
+  Backup,
+  Drill,
+  JobStatus,
+  ManagedDatabase,
+  Restore,
+  Schedule,
+  Server,
+} from "#core/entities.ts";
 import { ConflictError, ValidationError } from "#core/errors.ts";
 
 /** A collection of one entity kind, as every store sees it; storage layouts are keyed by `collection`. */
@@ -21,7 +30,14 @@ export interface EntitySpec<T> {
   job: boolean;
 }
 
-export type CollectionName = "servers" | "databases" | "backups" | "schedules" | "restores" | "audit";
+export type CollectionName =
+  | "servers"
+  | "databases"
+  | "backups"
+  | "schedules"
+  | "restores"
+  | "drills"
+  | "audit";
 
 export const entitySpecs = {
   servers: { collection: "servers", entity: "server", schema: Server, filterFields: [], job: false },
@@ -55,6 +71,13 @@ export const entitySpecs = {
     filterFields: ["backup_id", "status", "target_server_id"],
     job: true,
   },
+  drills: {
+    collection: "drills",
+    entity: "drill",
+    schema: Drill,
+    filterFields: ["backup_id", "status"],
+    job: true,
+  },
   audit: {
     collection: "audit",
     entity: "audit entry",
@@ -68,6 +91,7 @@ export const entitySpecs = {
   backups: EntitySpec<Backup> & { job: true };
   schedules: EntitySpec<Schedule> & { job: false };
   restores: EntitySpec<Restore> & { job: true };
+  drills: EntitySpec<Drill> & { job: true };
   audit: EntitySpec<AuditEntry> & { job: false };
 };
 

@@ -45,6 +45,11 @@ export const Server = z.object({
   /** null: the driver's default (SCRAM). Records from before the field read as null. */
   auth_mechanism: AuthMechanism.nullable().default(null),
   tls: z.boolean(),
+  /**
+   * A staging server that restore drills may restore into (a scratch database each time, dropped
+   * afterwards). Never implied, not even for a backup's own source. Records from before it read false.
+   */
+  sandbox: z.boolean().default(false),
   replica_set: z.string().max(256).nullable(),
   /** Extra URI options such as `readPreference=secondary`, kept as key/value pairs. */
   options: z.record(z.string(), z.string()),
@@ -78,10 +83,50 @@ export const ManagedDatabase = z.object({
   /** Set when a sync no longer finds the database on its server; cleared if it comes back. */
   vanished_at: IsoTime.nullable().default(null),
   last_backup: BackupSummary.nullable(),
+  /** Set when housekeeping found its newest passing drill too old (DrillStale, announced once); cleared by the next pass. */
+  drill_stale_since: IsoTime.nullable().default(null),
+  /** Scheduled backups completed since its last drill, for a schedule's `verify_every` above 1. */
+  scheduled_since_drill: z.number().int().nonnegative().default(0),
 });
 export type ManagedDatabase = z.infer<typeof ManagedDatabase>;
 
-export const Trigger = z.enum(["manual", "schedule"]);
+/** `import`: a dump made outside the product, brought in by POST /api/backups/import. */
+export const Trigger = z.enum(["manual", "schedule", "import"]);
+
+/** Where a drill restores: a throwaway server the task starts itself, or a registered sandbox server. */
+export const DrillTarget = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("ephemeral") }),
+  z.object({ kind: z.literal("sandbox"), server_id: Id }),
+]);
+export type DrillTarget = z.infer<typeof DrillTarget>;
+
+/** `validate`'s verdict on one restored collection; a server without the command says so, never a silent pass. */
+export const ValidateVerdict = z.enum(["valid", "invalid", "not supported by this server", "not run"]);
+
+/** What one drill proved about one collection. */
+export const CollectionProof = z.object({
+  /** Documents recorded at backup time (null when the backup recorded none). */
+  expected: z.number().int().nonnegative().nullable(),
+  restored: z.number().int().nonnegative().nullable(),
+  /** Index names the archive's metadata lists for it, and those found after the restore. */
+  indexes_expected: z.array(z.string()),
+  indexes_restored: z.array(z.string()),
+  valid: ValidateVerdict,
+});
+
+/** The proof of a backup's latest restore drill (its history is in the audit log). */
+export const Verification = z.object({
+  status: z.enum(["passed", "failed"]),
+  drill_id: Id,
+  at: IsoTime,
+  /** The restore's own time: the database's measured recovery time. Null when it did not get that far. */
+  duration_ms: z.number().int().nonnegative().nullable(),
+  /** `ephemeral` or `sandbox:<server id>`. */
+  target: z.string().max(200),
+  collections: z.record(z.string(), CollectionProof),
+  error: z.string().nullable(),
+});
+export type Verification = z.infer<typeof Verification>;
 
 export const Backup = z.object({
   id: Id,
@@ -119,8 +164,39 @@ export const Backup = z.object({
   expires_at: IsoTime.nullable(),
   /** Who runs it: an ECS task ARN on AWS, `local:<pid>` in local mode. */
   runner_ref: z.string().nullable(),
+  /** An imported backup's source key (`imports/...`); null for the product's own. */
+  imported_from: z.string().max(1024).nullable().default(null),
+  /** The latest restore drill's proof; null until one ended. */
+  verification: Verification.nullable().default(null),
 });
 export type Backup = z.infer<typeof Backup>;
+
+/**
+ * A restore drill: a job that restores one completed backup into a throwaway target, proves it
+ * (counts, indexes, validate), cleans up and records the proof on the backup (`verification`).
+ */
+export const Drill = z.object({
+  id: Id,
+  backup_id: Id,
+  server_id: Id,
+  database: DatabaseName,
+  target: DrillTarget,
+  /** The sandbox's scratch database (`mbm_drill_<short backup id>`); null for an ephemeral target. */
+  scratch_database: DatabaseName.nullable(),
+  trigger: z.enum(["manual", "schedule"]),
+  status: JobStatus,
+  created_by: z.string().max(256),
+  created_at: IsoTime,
+  started_at: IsoTime.nullable(),
+  finished_at: IsoTime.nullable(),
+  duration_ms: z.number().int().nonnegative().nullable(),
+  progress: z.object({ bytes: z.number().int().nonnegative(), at: IsoTime }).nullable().default(null),
+  /** The proof, once the drill ended (passed or failed); also copied onto the backup. */
+  result: Verification.nullable(),
+  error: z.string().nullable(),
+  runner_ref: z.string().nullable(),
+});
+export type Drill = z.infer<typeof Drill>;
 
 export const Schedule = z.object({
   id: Id,
@@ -131,6 +207,10 @@ export const Schedule = z.object({
   database: DatabaseName.nullable(),
   retention_days: z.number().int().min(1).max(36500),
   keep_last: z.number().int().min(1).max(1000),
+  /** Drill every backup it makes (1), every Nth (N), or never (0). Schedules from before it read 1. */
+  verify_every: z.number().int().min(0).max(1000).default(1),
+  /** Where its drills restore; null: the settings' default target. */
+  drill_target: DrillTarget.nullable().default(null),
   enabled: z.boolean(),
   last_run: z
     .object({ at: IsoTime, backups_created: z.number().int().nonnegative(), error: z.string().nullable() })
@@ -221,6 +301,13 @@ export const Settings = z.object({
    * metadata addresses. Documents saved before it existed read as empty.
    */
   outbound_allowlist: OutboundAllowlist.default([]),
+  /** Restore drills: the default target, and how old a database's newest passing drill may get before DrillStale. */
+  drills: z
+    .object({
+      target: DrillTarget,
+      max_age_days: z.number().int().min(1).max(3650),
+    })
+    .default({ target: { kind: "ephemeral" }, max_age_days: 7 }),
   updated_at: IsoTime,
 });
 export type Settings = z.infer<typeof Settings>;
@@ -232,4 +319,5 @@ export const defaultSettings: Omit<Settings, "updated_at"> = {
   heartbeat_timeout_minutes: 15,
   webhook_url: null,
   outbound_allowlist: [],
+  drills: { target: { kind: "ephemeral" }, max_age_days: 7 },
 };

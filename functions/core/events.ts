@@ -2,7 +2,7 @@
 // text of the notifications sent for the ones that need a person (failures and stale schedules).
 // Pure: the shapes, how to build them from records, and their words. README "Events and alerts"
 // documents the same shapes for whoever writes rules against the bus.
-import type { Backup, Restore, Schedule } from "./entities.ts";
+import type { Backup, Drill, ManagedDatabase, Restore, Schedule, Verification } from "./entities.ts";
 
 /** EventBridge `source` of every event. */
 export const EVENT_SOURCE = "mongo-backup-manager";
@@ -48,8 +48,36 @@ export interface ScheduleStaleDetail {
   last_success_at: string | null;
 }
 
+/** A restore drill's outcome (the full per-collection proof is on the backup's `verification`). */
+export interface VerificationEventDetail {
+  drill_id: string;
+  backup_id: string;
+  server_id: string;
+  database: string;
+  /** `ephemeral` or `sandbox:<server id>`. */
+  target: string;
+  status: "passed" | "failed";
+  /** The measured recovery time (the restore itself); null when the drill failed before it. */
+  duration_ms: number | null;
+  collections: number;
+  documents: number;
+  /** Why it failed (already free of secrets); null when it passed. */
+  error: string | null;
+}
+
+export interface DrillStaleDetail {
+  server_id: string;
+  database: string;
+  max_age_days: number;
+  /** When its newest passing drill ran; null if none ever passed. */
+  last_passed_at: string | null;
+  last_passed_backup_id: string | null;
+}
+
 export type DomainEvent =
   | { type: "BackupCompleted" | "BackupFailed"; time: string; detail: BackupEventDetail }
+  | { type: "BackupVerified" | "BackupVerificationFailed"; time: string; detail: VerificationEventDetail }
+  | { type: "DrillStale"; time: string; detail: DrillStaleDetail }
   | { type: "RestoreCompleted" | "RestoreFailed"; time: string; detail: RestoreEventDetail }
   | { type: "ScheduleStale"; time: string; detail: ScheduleStaleDetail };
 
@@ -100,6 +128,48 @@ export function restoreEvent(restore: Restore): DomainEvent | undefined {
   };
 }
 
+/** The event for a drill that ended with a proof; undefined for one that did not end, or was cancelled. */
+export function drillEvent(drill: Drill): DomainEvent | undefined {
+  const proof: Verification | null = drill.result;
+  if ((drill.status !== "completed" && drill.status !== "failed") || !proof) return undefined;
+  const collections = Object.values(proof.collections);
+  return {
+    type: proof.status === "passed" ? "BackupVerified" : "BackupVerificationFailed",
+    time: proof.at,
+    detail: {
+      drill_id: drill.id,
+      backup_id: drill.backup_id,
+      server_id: drill.server_id,
+      database: drill.database,
+      target: proof.target,
+      status: proof.status,
+      duration_ms: proof.duration_ms,
+      collections: collections.length,
+      documents: collections.reduce((sum, c) => sum + (c.restored ?? 0), 0),
+      error: proof.status === "failed" ? proof.error : null,
+    },
+  };
+}
+
+export function drillStaleEvent(
+  database: Pick<ManagedDatabase, "server_id" | "name">,
+  maxAgeDays: number,
+  lastPassed: { at: string; backup_id: string } | null,
+  now: Date,
+): DomainEvent {
+  return {
+    type: "DrillStale",
+    time: now.toISOString(),
+    detail: {
+      server_id: database.server_id,
+      database: database.name,
+      max_age_days: maxAgeDays,
+      last_passed_at: lastPassed?.at ?? null,
+      last_passed_backup_id: lastPassed?.backup_id ?? null,
+    },
+  };
+}
+
 export function scheduleStaleEvent(
   schedule: Schedule,
   expectedSince: string,
@@ -122,7 +192,13 @@ export function scheduleStaleEvent(
 
 /** Failures and staleness need a person; completions only go to the bus. */
 export function needsNotification(event: DomainEvent): boolean {
-  return event.type === "BackupFailed" || event.type === "RestoreFailed" || event.type === "ScheduleStale";
+  return (
+    event.type === "BackupFailed" ||
+    event.type === "RestoreFailed" ||
+    event.type === "ScheduleStale" ||
+    event.type === "BackupVerificationFailed" ||
+    event.type === "DrillStale"
+  );
 }
 
 /** A one-line subject (SNS: at most 100 printable ASCII characters) and a readable text. */
@@ -156,6 +232,29 @@ export function notificationText(event: DomainEvent): { subject: string; text: s
             subject: ascii(`[mongo-backup-manager] restore into ${d.target_database} completed`),
             text: `${what} completed in ${d.duration_ms ?? 0} ms. Restore ${d.restore_id}.`,
           };
+    }
+    case "BackupVerified":
+    case "BackupVerificationFailed": {
+      const d = event.detail;
+      const what = `Restore drill of backup ${d.backup_id} (${d.database}, server ${d.server_id}) on ${d.target}`;
+      return event.type === "BackupVerificationFailed"
+        ? {
+            subject: ascii(`[mongo-backup-manager] restore drill of ${d.database} failed`),
+            text: `${what} failed: ${d.error ?? "no reason recorded"}. Drill ${d.drill_id}.`,
+          }
+        : {
+            subject: ascii(`[mongo-backup-manager] backup of ${d.database} proven restorable`),
+            text: `${what} passed: ${d.collections} collection(s), ${d.documents} document(s), restored in ${d.duration_ms ?? 0} ms.`,
+          };
+    }
+    case "DrillStale": {
+      const d = event.detail;
+      return {
+        subject: ascii(`[mongo-backup-manager] no recent restore drill of ${d.database}`),
+        text:
+          `Database ${d.database} (server ${d.server_id}) has no restore drill that passed in the last ` +
+          `${d.max_age_days} day(s). Newest pass: ${d.last_passed_at ? `${d.last_passed_at} (backup ${d.last_passed_backup_id})` : "never"}.`,
+      };
     }
     case "ScheduleStale": {
       const d = event.detail;

@@ -3,7 +3,7 @@
 // validates with them (and publishes them in its OpenAPI document); the use cases receive the
 // parsed values. Objects are strict: an unknown field is an error naming it, never ignored.
 import { z } from "zod";
-import { AuthMechanism, Compression, DatabaseName, Id, OutboundAllowlist } from "./entities.ts";
+import { AuthMechanism, Compression, DatabaseName, DrillTarget, Id, OutboundAllowlist } from "./entities.ts";
 
 // Every rule is a schema the OpenAPI document can state (test/api/openapi-conformance.test.ts checks
 // that the document and the validators agree): a string carries ONE unflagged ECMA-262 regex (the
@@ -135,6 +135,8 @@ const ServerFields = {
   /** Rules (PLAIN needs tls, MONGODB-AWS only when named here) are checked in core/mongo-uri.ts. */
   auth_mechanism: AuthMechanism.nullable(),
   tls: z.boolean(),
+  /** A staging server restore drills may create and drop scratch databases on. */
+  sandbox: z.boolean(),
   replica_set: Line(256).min(1).nullable(),
   options: UriOptions,
   connection_string: ConnectionString,
@@ -150,6 +152,7 @@ const ServerCreateFields = z.strictObject({
   auth_source: ServerFields.auth_source.optional(),
   auth_mechanism: ServerFields.auth_mechanism.optional(),
   tls: ServerFields.tls.optional(),
+  sandbox: ServerFields.sandbox.optional(),
   replica_set: ServerFields.replica_set.optional(),
   options: ServerFields.options.optional(),
   connection_string: ServerFields.connection_string.optional(),
@@ -291,6 +294,10 @@ const ScheduleFields = {
   database: DatabaseName.nullable(),
   retention_days: z.number().int().min(1).max(36500),
   keep_last: z.number().int().min(1).max(1000),
+  /** 0 never, 1 every backup it makes, N every Nth. */
+  verify_every: z.number().int().min(0).max(1000),
+  /** Null: the settings' default target. */
+  drill_target: DrillTarget.nullable(),
   enabled: z.boolean(),
 };
 
@@ -303,6 +310,8 @@ const ScheduleCreateFields = z.strictObject({
   database: ScheduleFields.database.optional(),
   retention_days: ScheduleFields.retention_days.optional(),
   keep_last: ScheduleFields.keep_last.optional(),
+  verify_every: ScheduleFields.verify_every.optional(),
+  drill_target: ScheduleFields.drill_target.optional(),
   enabled: ScheduleFields.enabled.optional(),
 });
 
@@ -367,6 +376,12 @@ export const UpdateSettingsInput = z
       .optional(),
     /** Replaces the whole list; `[]` empties it. */
     outbound_allowlist: OutboundAllowlist.optional(),
+    drills: z
+      .strictObject({
+        target: DrillTarget.optional(),
+        max_age_days: z.number().int().min(1).max(3650).optional(),
+      })
+      .optional(),
   })
   .refine((v) => Object.keys(v).length > 0, {
     message: "give at least one setting",
@@ -374,3 +389,7 @@ export const UpdateSettingsInput = z
   })
   .meta({ minProperties: 1 });
 export type UpdateSettingsInput = z.infer<typeof UpdateSettingsInput>;
+
+/** POST /api/backups/{id}/verify: the target, else the settings' default. */
+export const VerifyBackupInput = z.strictObject({ target: DrillTarget.optional() });
+export type VerifyBackupInput = z.infer<typeof VerifyBackupInput>;

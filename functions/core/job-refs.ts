@@ -3,7 +3,12 @@
 // parsed here only, so a change to either cannot leave a reader behind.
 import type { JobRef } from "./ports.ts";
 
-export const jobKinds = ["backup", "restore"] as const satisfies readonly JobRef["kind"][];
+export const jobKinds = [
+  "backup",
+  "import",
+  "restore",
+  "verify",
+] as const satisfies readonly JobRef["kind"][];
 
 /** The task's arguments: `<kind> <id>` (main.ts, the ECS container override, a child process). */
 export function taskCommand(job: JobRef): [JobRef["kind"], string] {

@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import type {
   AuditEntry,
   Backup,
+  Drill,
   JobStatus,
   ManagedDatabase,
   Restore,
@@ -83,6 +84,10 @@ export interface RestoreFilter {
   status?: JobStatus | undefined;
   target_server_id?: string | undefined;
 }
+export interface DrillFilter {
+  backup_id?: string | undefined;
+  status?: JobStatus | undefined;
+}
 export interface AuditFilter {
   actor?: string | undefined;
   target_type?: string | undefined;
@@ -103,6 +108,7 @@ export interface MetadataStore {
   backups: JobStore<Backup, BackupFilter>;
   schedules: EntityStore<Schedule, ScheduleFilter>;
   restores: JobStore<Restore, RestoreFilter>;
+  drills: JobStore<Drill, DrillFilter>;
   /** Append-only: update and delete are not part of an audit log. */
   audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
   settings: SettingsStore;
@@ -168,8 +174,12 @@ export interface BlobStore {
 // Job runner and scheduler.
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A job a task runs: `backup`, `import` (a backup record filled from a dump under imports/) and
+ * `restore` name records of their own kind (import: a backup); `verify` names a drill.
+ */
 export interface JobRef {
-  kind: "backup" | "restore";
+  kind: "backup" | "import" | "restore" | "verify";
   id: string;
 }
 

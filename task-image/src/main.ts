@@ -1,6 +1,8 @@
 // The task's entry point, the same program on Fargate and in local mode:
 //   node task-image/src/main.ts backup <backupId>
 //   node task-image/src/main.ts restore <restoreId>
+//   node task-image/src/main.ts import <backupId>     (a backup record filled from a dump under imports/)
+//   node task-image/src/main.ts verify <drillId>      (a restore drill of one backup)
 // Configuration comes from the environment (functions/config.ts); only ids travel in argv.
 // Exit codes: 0 the job completed, 1 it failed (and is recorded so), 2 it could not be claimed or
 // the invocation was wrong (nothing recorded).
@@ -9,7 +11,9 @@ import { composeEngine } from "#functions/composition.ts";
 import { parseEnv } from "#functions/config.ts";
 import { createLogger } from "#functions/logger.ts";
 import { runBackup } from "./backup.ts";
+import { runDrill } from "./drill.ts";
 import type { EngineDeps } from "./engine.ts";
+import { runImport } from "./import.ts";
 import { ownRunnerRef } from "./own-runner-ref.ts";
 import { runRestore } from "./restore.ts";
 
@@ -18,7 +22,7 @@ const log = createLogger("task");
 async function main(argv: string[]): Promise<number> {
   const job = parseTaskCommand(argv);
   if (!job) {
-    log.error({ argv }, "usage: main.ts backup|restore <id>");
+    log.error({ argv }, "usage: main.ts backup|restore|import|verify <id>");
     return 2;
   }
   const config = parseEnv();
@@ -39,10 +43,8 @@ async function main(argv: string[]): Promise<number> {
     process.once(sig, () => controller.abort(new Error(`task stopped by ${sig} before the job finished`)));
   }
 
-  const result =
-    job.kind === "backup"
-      ? await runBackup(deps, job.id, controller.signal)
-      : await runRestore(deps, job.id, controller.signal);
+  const run = { backup: runBackup, restore: runRestore, import: runImport, verify: runDrill }[job.kind];
+  const result = await run(deps, job.id, controller.signal);
   return result.status === "completed" ? 0 : 1;
 }
 

@@ -23,6 +23,7 @@ export function makeServer(overrides: Partial<Server> = {}): Server {
     auth_source: "admin",
     auth_mechanism: null,
     tls: true,
+    sandbox: false,
     replica_set: null,
     options: { readPreference: "secondary" },
     connection_string: null,
@@ -44,6 +45,8 @@ export function makeDatabase(overrides: Partial<ManagedDatabase> = {}): ManagedD
     discovered_at: nowIso(),
     vanished_at: null,
     last_backup: null,
+    drill_stale_since: null,
+    scheduled_since_drill: 0,
     ...overrides,
   };
 }
@@ -75,6 +78,8 @@ export function makeBackup(overrides: Partial<Backup> = {}): Backup {
     error: null,
     expires_at: null,
     runner_ref: null,
+    imported_from: null,
+    verification: null,
     ...overrides,
   };
 }
@@ -90,6 +95,8 @@ export function makeSchedule(overrides: Partial<Schedule> = {}): Schedule {
     database: null,
     retention_days: 30,
     keep_last: 3,
+    verify_every: 1,
+    drill_target: null,
     enabled: true,
     last_run: null,
     stale_since: null,

@@ -1,7 +1,7 @@
 // DynamoDB adapter of the metadata store.
 //
 // Table design: one table (`metadataTableDefinition`), every entity kind in it.
-//   pk = "<KIND>#<id>", sk = "<KIND>"   KIND: SERVER DATABASE BACKUP SCHEDULE RESTORE AUDIT
+//   pk = "<KIND>#<id>", sk = "<KIND>"   KIND: SERVER DATABASE BACKUP SCHEDULE RESTORE DRILL AUDIT
 //   pk = sk = "SETTINGS"                the one settings document: no index keys, so no list sees it
 //   gsi1..gsi5 are generic: partition gsiNpk = "<KIND>[#<LABEL>#<value>]...", sort gsiNsk = id, projection
 //   ALL. Ids are UUIDv7, so a Query with ScanIndexForward=false is newest first. Index keys are derived
@@ -27,6 +27,9 @@
 //     status (queued, running)          gsi4   RESTORE#STATUS#<status>
 //     target_server_id                  gsi3   RESTORE#TARGET#<target_server_id>
 //     status (terminal)                 gsi4   RESTORE#STATUS#<status>
+//   drills                              gsi1   DRILL
+//     backup_id                         gsi2   DRILL#BACKUP#<backup_id>
+//     status                            gsi4   DRILL#STATUS#<status>
 //   audit                               gsi1   AUDIT
 //     target_type + target_id           gsi4   AUDIT#TARGET#<type>#ID#<id>
 //     target_id                         gsi5   AUDIT#TARGETID#<id>
@@ -198,6 +201,15 @@ export const tableLayouts: Readonly<Record<CollectionName, TableLayout>> = {
       { gsi: "gsi4" },
       { gsi: "gsi1" },
     ],
+  },
+  drills: {
+    kind: "DRILL",
+    indexes: {
+      gsi1: [],
+      gsi2: [["BACKUP", "backup_id"]],
+      gsi4: [["STATUS", "status"]],
+    },
+    plans: [{ gsi: "gsi2" }, { gsi: "gsi4" }, { gsi: "gsi1" }],
   },
   audit: {
     kind: "AUDIT",

@@ -36,6 +36,8 @@ export interface NewBackup {
   notes?: string | null | undefined;
   compression?: Compression | undefined;
   retention_days: number;
+  /** An import's source key (`imports/...`). */
+  imported_from?: string | undefined;
 }
 
 export function draftBackup(item: NewBackup, now = new Date()): Backup {
@@ -65,6 +67,8 @@ export function draftBackup(item: NewBackup, now = new Date()): Backup {
     error: null,
     expires_at: expiresAt(now, item.retention_days),
     runner_ref: null,
+    imported_from: item.imported_from ?? null,
+    verification: null,
   };
 }
 

@@ -78,6 +78,8 @@ async function syncServer(deps: CoreDeps, server: Server): Promise<SyncResult> {
       discovered_at: now,
       vanished_at: null,
       last_backup: null,
+      drill_stale_since: null,
+      scheduled_since_drill: 0,
     });
     result.added.push(name);
   }

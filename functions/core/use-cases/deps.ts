@@ -44,7 +44,7 @@ export interface Actor {
   role: "operator" | "viewer";
 }
 
-function requireOperator(actor: Actor): void {
+export function requireOperator(actor: Actor): void {
   if (actor.role !== "operator") {
     throw new ForbiddenError(`${actor.id} may read but not change anything (operators group required)`);
   }

@@ -5,7 +5,7 @@ import { errorMessage } from "../errors.ts";
 import type { JobRef, PageRequest } from "../ports.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
-import { failAndAnnounce, startJob, taskEnded } from "./jobs.ts";
+import { backupJob, failAndAnnounce, jobsOf, recordKinds, startJob, taskEnded } from "./jobs.ts";
 
 /** How a task process ended, as its runner saw it. */
 export interface TaskExit {
@@ -47,12 +47,17 @@ export async function recoverJobs(
   alive: (runnerRef: string | null) => boolean,
 ): Promise<RecoveryResult> {
   const result: RecoveryResult = { failed: [], restarted: [], errors: [] };
-  type Job = { id: string; runner_ref: string | null };
-  for (const kind of ["backup", "restore"] as const) {
-    const jobs = kind === "backup" ? deps.store.backups : deps.store.restores;
+  type Job = { id: string; runner_ref: string | null; trigger?: string };
+  for (const recordKind of recordKinds) {
+    const jobs = jobsOf(deps.store, recordKind);
     const list = (f: { status: JobStatus }, p: PageRequest) => jobs.list(f, p);
+    const kindOf = (job: Job) =>
+      recordKind === "backup"
+        ? backupJob({ id: job.id, trigger: job.trigger === "import" ? "import" : "manual" }).kind
+        : recordKind;
     for (const job of await listAll<Job, { status: JobStatus }>(list, { status: "running" })) {
       if (alive(job.runner_ref)) continue;
+      const kind = kindOf(job);
       try {
         // If it finished meanwhile, that outcome stands (false).
         const failed = await failAndAnnounce(
@@ -68,6 +73,7 @@ export async function recoverJobs(
     const queued = await listAll<Job, { status: JobStatus }>(list, { status: "queued" });
     for (const job of queued.reverse()) {
       if (alive(job.runner_ref)) continue;
+      const kind = kindOf(job);
       if (job.runner_ref) {
         await jobs.update(job.id, { runner_ref: null });
         result.restarted.push({ kind, id: job.id });

@@ -1,24 +1,42 @@
 // A job's life outside the task: handing it to a runner, and ending it when its task cannot (the
 // task could not start, died, or went silent). Whoever moves a job to its end announces it.
-import type { Backup, Restore } from "../entities.ts";
+import type { Backup, Drill, JobStatus, Restore } from "../entities.ts";
 import { ConflictError, errorMessage } from "../errors.ts";
 import { backupEvent, restoreEvent } from "../events.ts";
 import { nowIso } from "../ids.ts";
-import type { JobRef, MetadataStore } from "../ports.ts";
+import type { JobRef, JobStore, MetadataStore } from "../ports.ts";
 import { isTerminal } from "../state-machine.ts";
 import { announce } from "./alerts.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
+import { failedProof, recordDrillOutcome } from "./drill-outcome.ts";
 import { noteBackupEnded } from "./last-backup.ts";
 import { currentSettings } from "./settings.ts";
 
-type Job = Backup | Restore;
+type Job = Backup | Restore | Drill;
+
+/** The record kinds a task may run; an import fills a backup record. */
+export const recordKinds = ["backup", "restore", "verify"] as const;
+
+/**
+ * The store of a job kind's records, seen through what every job has (status, runner_ref,
+ * progress), so the lifecycle below treats the kinds alike.
+ */
+export function jobsOf(store: MetadataStore, kind: JobRef["kind"]): JobStore<Job, { status?: JobStatus }> {
+  const jobs = kind === "restore" ? store.restores : kind === "verify" ? store.drills : store.backups;
+  return jobs as unknown as JobStore<Job, { status?: JobStatus }>;
+}
 
 /** Records a queued or running job as failed. ConflictError if it already ended. */
 async function failJob(store: MetadataStore, job: JobRef, reason: string): Promise<Job> {
   const patch = { finished_at: nowIso(), error: errorMessage(reason, 2000) };
-  return job.kind === "backup"
-    ? await store.backups.transition(job.id, "failed", patch)
-    : await store.restores.transition(job.id, "failed", patch);
+  if (job.kind === "verify") {
+    const drill = await store.drills.get(job.id);
+    const result = drill ? failedProof(drill, patch.error) : null;
+    return await store.drills.transition(job.id, "failed", { ...patch, result });
+  }
+  return job.kind === "restore"
+    ? await store.restores.transition(job.id, "failed", patch)
+    : await store.backups.transition(job.id, "failed", patch);
 }
 
 /** Fails the job and announces it; false (and nothing done) when it had already ended. */
@@ -34,19 +52,24 @@ export async function failAndAnnounce(
     if (error instanceof ConflictError) return false; // it ended meanwhile: that outcome stands
     throw error;
   }
-  if (job.kind === "backup") {
+  if (job.kind === "verify") {
+    await recordDrillOutcome(deps, failed as Drill);
+    return true;
+  }
+  if (job.kind === "backup" || job.kind === "import") {
     // Best effort: the backup's record already says failed; the summary follows it.
     await noteBackupEnded(deps.store, failed as Backup).catch(() => undefined);
   }
   await announce(
     deps,
-    job.kind === "backup" ? backupEvent(failed as Backup) : restoreEvent(failed as Restore),
+    job.kind === "restore" ? restoreEvent(failed as Restore) : backupEvent(failed as Backup),
   );
   return true;
 }
 
-function jobsOf(store: MetadataStore, kind: JobRef["kind"]) {
-  return kind === "backup" ? store.backups : store.restores;
+/** The task kind that runs a backup record: an imported one is filled by the import program. */
+export function backupJob(backup: Pick<Backup, "id" | "trigger">): JobRef {
+  return { kind: backup.trigger === "import" ? "import" : "backup", id: backup.id };
 }
 
 export async function startJob(
@@ -110,16 +133,17 @@ export async function reapSilentJobs(
   const { heartbeat_timeout_minutes: minutes } = await currentSettings(deps);
   const limit = now.getTime() - minutes * 60_000;
   const reaped: JobRef[] = [];
-  for (const kind of ["backup", "restore"] as const) {
-    const jobs = jobsOf(deps.store, kind);
+  for (const recordKind of recordKinds) {
+    const jobs = jobsOf(deps.store, recordKind);
     const list = (f: { status: "queued" | "running" }, p: { limit: number; cursor?: string | undefined }) =>
-      jobs.list(f, p) as Promise<{ items: Job[]; next_cursor: string | null }>;
+      jobs.list(f, p);
     const [running, queued] = await Promise.all([
       listAll(list, { status: "running" }),
       listAll(list, { status: "queued" }),
     ]);
     for (const job of [...running, ...queued.filter((j) => j.runner_ref)]) {
       if (lastSign(job) >= limit) continue;
+      const kind = recordKind === "backup" ? backupJob(job as Backup).kind : recordKind;
       const last = new Date(lastSign(job)).toISOString();
       const reason = `no heartbeat for more than ${minutes} minutes (last sign of life at ${last}): the task is presumed lost`;
       if (!(await failAndAnnounce(deps, { kind, id: job.id }, reason))) continue;

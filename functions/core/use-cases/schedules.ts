@@ -54,6 +54,8 @@ export async function createSchedule(
     database: input.database ?? null,
     retention_days: input.retention_days ?? settings.retention_days,
     keep_last: input.keep_last ?? settings.keep_last,
+    verify_every: input.verify_every ?? 1,
+    drill_target: input.drill_target ?? null,
     enabled: input.enabled ?? true,
     last_run: null,
     stale_since: null,

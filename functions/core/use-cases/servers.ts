@@ -22,6 +22,7 @@ function draftServer(
   const base = {
     id: newId(),
     name: input.name,
+    sandbox: input.sandbox ?? false,
     last_test: null,
     created_at: now,
     updated_at: now,

@@ -39,6 +39,7 @@ export async function updateSettings(
         heartbeat_timeout_minutes: input.heartbeat_timeout_minutes ?? current.heartbeat_timeout_minutes,
         webhook_url: input.webhook_url === undefined ? current.webhook_url : input.webhook_url,
         outbound_allowlist: input.outbound_allowlist ?? current.outbound_allowlist,
+        drills: { ...current.drills, ...definedOnly(input.drills ?? {}) },
         updated_at: nowIso(),
       };
       // A webhook URL or allowlist change is checked against the outbound policy now, so a refused

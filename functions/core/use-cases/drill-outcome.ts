@@ -1,0 +1,68 @@
+// A restore drill's end, whoever records it (the task, or the reaper and task-state handler when the
+// task died): the proof goes on the backup, an audit entry keeps the history, the outcome is announced.
+import type { Drill, DrillTarget, Verification } from "../entities.ts";
+import { drillEvent } from "../events.ts";
+import { newId, nowIso } from "../ids.ts";
+import { announce } from "./alerts.ts";
+import type { CoreDeps } from "./deps.ts";
+
+/** The scratch database a sandbox drill restores into: `mbm_drill_<last 12 hex digits of the backup id>`. */
+export function scratchDatabaseName(backupId: string): string {
+  const hex = backupId.replace(/[^0-9a-f]/gi, "").toLowerCase();
+  return `mbm_drill_${hex.slice(-12) || "x"}`;
+}
+
+/** How a target reads in records and events: `ephemeral` or `sandbox:<server id>`. */
+export function drillTargetLabel(target: DrillTarget): string {
+  return target.kind === "ephemeral" ? "ephemeral" : `sandbox:${target.server_id}`;
+}
+
+/** A proof for a drill that ended before it could prove anything. */
+export function failedProof(drill: Drill, error: string, durationMs: number | null = null): Verification {
+  return {
+    status: "failed",
+    drill_id: drill.id,
+    at: nowIso(),
+    duration_ms: durationMs,
+    target: drillTargetLabel(drill.target),
+    collections: {},
+    error,
+  };
+}
+
+/**
+ * After a drill's record has ended (passed or failed, with its proof in `result`): the proof goes on
+ * the backup (unless a later drill's is already there), an audit entry keeps the history, and the
+ * outcome is announced (a failure alerts like a failed backup). Each step is best effort: the drill's
+ * own record is the truth.
+ */
+export async function recordDrillOutcome(
+  deps: Pick<CoreDeps, "store" | "alerts">,
+  drill: Drill,
+): Promise<void> {
+  const proof = drill.result;
+  if (!proof) return;
+  await deps.store.backups
+    .update(drill.backup_id, { verification: proof })
+    .then(() => undefined)
+    .catch(() => undefined); // the backup may have been deleted meanwhile
+  await deps.store.audit
+    .create({
+      id: newId(),
+      at: nowIso(),
+      actor: drill.created_by,
+      action: "backup.verified",
+      target_type: "backup",
+      target_id: drill.backup_id,
+      outcome: proof.status === "passed" ? "success" : "failure",
+      details: {
+        drill_id: drill.id,
+        target: proof.target,
+        duration_ms: proof.duration_ms,
+        collections: Object.keys(proof.collections).length,
+        error: proof.error,
+      },
+    })
+    .catch(() => undefined);
+  await announce(deps, drillEvent(drill));
+}
