@@ -9,6 +9,7 @@ import { ErrorBody, errorHandler, errorResponse, validationHook } from "./errors
 import { backupRoutes } from "./routes/backups.ts";
 import type { ApiDeps, ApiEnv } from "./routes/common.ts";
 import { databaseRoutes } from "./routes/databases.ts";
+import { drillRoutes } from "./routes/drills.ts";
 import { restoreRoutes } from "./routes/restores.ts";
 import { retentionRoutes } from "./routes/retention.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
@@ -76,6 +77,7 @@ export function createApp(deps: ApiDeps) {
   app.route("/api/backups", backupRoutes(deps));
   app.route("/api/schedules", scheduleRoutes(deps));
   app.route("/api/restore", restoreRoutes(deps));
+  app.route("/api/drills", drillRoutes(deps));
   app.route("/api/retention", retentionRoutes(deps));
   app.route("/api", systemRoutes(deps));
 

@@ -38,6 +38,11 @@ export const RestoreListQuery = PageQuery.extend({
   target_server_id: Id.optional(),
 });
 
+export const DrillListQuery = PageQuery.extend({
+  backup_id: Id.optional(),
+  status: JobStatus.optional(),
+});
+
 export const AuditListQuery = PageQuery.extend({
   actor: Line(256).min(1).optional(),
   target_type: Line(50).min(1).optional(),

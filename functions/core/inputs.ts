@@ -158,8 +158,20 @@ const ServerCreateFields = z.strictObject({
   connection_string: ServerFields.connection_string.optional(),
 });
 
+/**
+ * PLAIN sends the password itself, so it needs TLS (core/mongo-uri.ts checks it against the stored
+ * server too). The document states it for the request alone: PLAIN comes with `tls: true`.
+ */
+const PLAIN_NEEDS_TLS = {
+  anyOf: [
+    { not: { required: ["auth_mechanism"], properties: { auth_mechanism: { const: "PLAIN" } } } },
+    { required: ["tls"], properties: { tls: { const: true } } },
+  ],
+};
+
 export const CreateServerInput = ServerCreateFields.superRefine(oneWayToConnect).meta({
   oneOf: [{ required: ["host"] }, { required: ["connection_string"] }],
+  allOf: [PLAIN_NEEDS_TLS],
 });
 export type CreateServerInput = z.infer<typeof CreateServerInput>;
 
@@ -186,6 +198,7 @@ export const UpdateServerInput = ServerCreateFields.partial()
   })
   .meta({
     minProperties: 1,
+    allOf: [PLAIN_NEEDS_TLS],
     not: {
       required: ["connection_string"],
       properties: { connection_string: { type: "string" } },

@@ -4,12 +4,13 @@
 
 import { pipeline } from "node:stream/promises";
 import pRetry from "p-retry";
-import type { Backup } from "#core/entities.ts";
+import { type Backup, defaultSettings } from "#core/entities.ts";
 import { backupEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
 import { mongoTarget } from "#core/mongo-uri.ts";
 import type { BlobInfo } from "#core/ports.ts";
 import { backupSourceRefusal } from "#core/system-databases.ts";
+import { drillAfterScheduledBackup } from "#core/use-cases/drills.ts";
 import { noteBackupEnded } from "#core/use-cases/last-backup.ts";
 import {
   announceOutcome,
@@ -147,7 +148,26 @@ export async function runBackup(deps: EngineDeps, backupId: string, signal: Abor
   // After the try: nothing done once the record says completed may delete its archive.
   await noteLastBackup(deps, completed);
   await announceOutcome(deps, backupEvent(completed));
+  await queueScheduledDrill(deps, completed);
   return completed;
+}
+
+/**
+ * A scheduled backup gets its restore drill queued as its schedule's `verify_every` says; the
+ * dispatcher starts it when this task's end is seen (task-state on AWS, the process exit locally).
+ * Best effort: the backup stands whatever happens here, and a missing drill shows as "not yet".
+ */
+async function queueScheduledDrill(deps: EngineDeps, backup: Backup): Promise<void> {
+  if (!backup.schedule_id) return;
+  try {
+    const schedule = await deps.store.schedules.get(backup.schedule_id);
+    if (!schedule) return;
+    const settings = { ...defaultSettings, ...(await deps.store.settings.get()) };
+    const drill = await drillAfterScheduledBackup(deps, backup, schedule, settings);
+    if (drill) deps.log.info({ backup_id: backup.id, drill_id: drill.id }, "restore drill queued");
+  } catch (err) {
+    deps.log.warn({ err, backup_id: backup.id }, "could not queue the scheduled restore drill");
+  }
 }
 
 /**

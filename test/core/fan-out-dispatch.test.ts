@@ -9,7 +9,14 @@ import { dispatch } from "#core/use-cases/dispatch.ts";
 import { fanOutSchedule } from "#core/use-cases/fan-out.ts";
 import { coreDepsOf } from "#test/support/core-deps.ts";
 import { localWorld } from "#test/support/engine-harness.ts";
-import { makeBackup, makeDatabase, makeSchedule, makeServer, makeSettings } from "#test/support/fixtures.ts";
+import {
+  makeBackup,
+  makeDatabase,
+  makeDrill,
+  makeSchedule,
+  makeServer,
+  makeSettings,
+} from "#test/support/fixtures.ts";
 
 class RecordingRunner implements JobRunner {
   started: JobRef[] = [];
@@ -122,6 +129,47 @@ describe("dispatch", () => {
       status: "failed",
       error: "the job could not be started: RESOURCE:MEMORY",
     });
+  });
+
+  it("rations drills with backups: oldest first, in the total; a sandbox drill counts against its sandbox", async () => {
+    await deps.store.settings.put(makeSettings({ concurrency: { per_server: 1, total: 3 } }));
+    const sandbox = await deps.store.servers.create(makeServer({ name: "staging", sandbox: true }));
+    const backupOfA = await deps.store.backups.create(makeBackup({ server_id: a.id }));
+    const ephemeral = await deps.store.drills.create(makeDrill({ server_id: a.id }));
+    const onSandbox1 = await deps.store.drills.create(
+      makeDrill({ server_id: a.id, target: { kind: "sandbox", server_id: sandbox.id } }),
+    );
+    const onSandbox2 = await deps.store.drills.create(
+      makeDrill({ server_id: b.id, target: { kind: "sandbox", server_id: sandbox.id } }),
+    );
+    const secondOfA = await deps.store.backups.create(makeBackup({ server_id: a.id }));
+    const ofB = await deps.store.backups.create(makeBackup({ server_id: b.id }));
+    const first = await dispatch(deps);
+    // The ephemeral drill loads no server, so a's limit of 1 does not hold it back; the second
+    // sandbox drill waits for the first (the sandbox's limit), a's second backup for a's first;
+    // then the total of 3 is reached before b's backup.
+    expect(first.started).toEqual([backupOfA.id, ephemeral.id, onSandbox1.id]);
+    expect(runner.started.slice(-3)).toEqual([
+      { kind: "backup", id: backupOfA.id },
+      { kind: "verify", id: ephemeral.id },
+      { kind: "verify", id: onSandbox1.id },
+    ]);
+    expect((await deps.store.drills.get(ephemeral.id))?.runner_ref).toBe(`test:${ephemeral.id}`);
+    expect((await dispatch(deps)).started).toEqual([]);
+    // The first sandbox drill ends: the total has room for one, and the oldest waiting that its
+    // server allows is the second sandbox drill (a's second backup still waits for a's first).
+    await deps.store.drills.transition(onSandbox1.id, "running");
+    await deps.store.drills.transition(onSandbox1.id, "completed");
+    expect((await dispatch(deps)).started).toEqual([onSandbox2.id]);
+    expect(secondOfA.id < ofB.id).toBe(true);
+  });
+
+  it("starts a queued import with the import program", async () => {
+    const imported = await deps.store.backups.create(
+      makeBackup({ server_id: a.id, trigger: "import", imported_from: "imports/shop.archive" }),
+    );
+    expect((await dispatch(deps)).started).toEqual([imported.id]);
+    expect(runner.started.at(-1)).toEqual({ kind: "import", id: imported.id });
   });
 
   it("leaves jobs queued where no runner is configured", async () => {

@@ -3,6 +3,7 @@
 import {
   type AuditEntry,
   type Backup,
+  type Drill,
   defaultSettings,
   type ManagedDatabase,
   type Restore,
@@ -149,6 +150,29 @@ export function makeSettings(overrides: Partial<Settings> = {}): Settings {
     ...defaultSettings,
     concurrency: { ...defaultSettings.concurrency },
     updated_at: nowIso(),
+    ...overrides,
+  };
+}
+
+export function makeDrill(overrides: Partial<Drill> = {}): Drill {
+  return {
+    id: newId(),
+    backup_id: newId(),
+    server_id: newId(),
+    database: "shop",
+    target: { kind: "ephemeral" },
+    scratch_database: null,
+    trigger: "manual",
+    status: "queued",
+    created_by: "alice@example.com",
+    created_at: nowIso(),
+    started_at: null,
+    finished_at: null,
+    duration_ms: null,
+    progress: null,
+    result: null,
+    error: null,
+    runner_ref: null,
     ...overrides,
   };
 }

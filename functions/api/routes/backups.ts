@@ -1,8 +1,8 @@
 // /api/backups: fan-out trigger, list and filters, annotate, cancel, delete, download.
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { Backup } from "#core/entities.ts";
-import { AnnotateBackupInput, TriggerBackupInput } from "#core/inputs.ts";
+import { Backup, Drill } from "#core/entities.ts";
+import { AnnotateBackupInput, TriggerBackupInput, VerifyBackupInput } from "#core/inputs.ts";
 import {
   annotateBackup,
   backupDownloadLink,
@@ -11,6 +11,7 @@ import {
   getBackup,
   triggerBackups,
 } from "#core/use-cases/backups.ts";
+import { requestDrill } from "#core/use-cases/drills.ts";
 import { listBackups } from "#core/use-cases/lists.ts";
 import { BackupListQuery } from "../queries.ts";
 import {
@@ -111,6 +112,22 @@ export function backupRoutes(deps: ApiDeps) {
       responses: { 200: reply(Backup, "The cancelled backup"), ...errors },
     }),
     async (c) => c.json(await cancelBackup(deps, c.get("actor"), c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/verify",
+      tags: tag,
+      summary:
+        "Run a restore drill of a completed backup: restore it into a throwaway target, prove it, clean up (409 unless completed, or while a drill of it runs)",
+      request: { params: IdParam, body: jsonBody(VerifyBackupInput, false) },
+      responses: { 202: reply(Drill, "The queued drill"), ...errors },
+    }),
+    async (c) =>
+      c.json(
+        await requestDrill(deps, c.get("actor"), c.req.valid("param").id, c.req.valid("json") ?? {}),
+        202,
+      ),
   );
   app.openapi(
     createRoute({

@@ -1,21 +1,11 @@
 // A restore drill's end, whoever records it (the task, or the reaper and task-state handler when the
 // task died): the proof goes on the backup, an audit entry keeps the history, the outcome is announced.
-import type { Drill, DrillTarget, Verification } from "../entities.ts";
+import type { Drill, Verification } from "../entities.ts";
 import { drillEvent } from "../events.ts";
 import { newId, nowIso } from "../ids.ts";
 import { announce } from "./alerts.ts";
 import type { CoreDeps } from "./deps.ts";
-
-/** The scratch database a sandbox drill restores into: `mbm_drill_<last 12 hex digits of the backup id>`. */
-export function scratchDatabaseName(backupId: string): string {
-  const hex = backupId.replace(/[^0-9a-f]/gi, "").toLowerCase();
-  return `mbm_drill_${hex.slice(-12) || "x"}`;
-}
-
-/** How a target reads in records and events: `ephemeral` or `sandbox:<server id>`. */
-export function drillTargetLabel(target: DrillTarget): string {
-  return target.kind === "ephemeral" ? "ephemeral" : `sandbox:${target.server_id}`;
-}
+import { drillTargetLabel } from "./drill-targets.ts";
 
 /** A proof for a drill that ended before it could prove anything. */
 export function failedProof(drill: Drill, error: string, durationMs: number | null = null): Verification {

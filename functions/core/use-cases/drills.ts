@@ -9,7 +9,7 @@ import type { DrillFilter, Page, PageRequest } from "../ports.ts";
 import { activeStatuses } from "../state-machine.ts";
 import { type Actor, audited, type CoreDeps, requireOperator } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
-import { drillTargetLabel, scratchDatabaseName } from "./drill-outcome.ts";
+import { checkDrillTarget, drillTargetLabel, scratchDatabaseName } from "./drill-targets.ts";
 import { currentSettings } from "./settings.ts";
 
 export async function getDrill(deps: Pick<CoreDeps, "store">, id: string): Promise<Drill> {
@@ -26,38 +26,16 @@ export async function listDrills(
   return await deps.store.drills.list(filter, page);
 }
 
-/** The drill of `backupId` that is queued or running, if any. */
-async function activeDrillOf(deps: Pick<CoreDeps, "store">, backupId: string): Promise<Drill | undefined> {
+/** The drill of `backupId` that is queued or running, if any (one indexed query per status). */
+export async function activeDrillOf(
+  deps: Pick<CoreDeps, "store">,
+  backupId: string,
+): Promise<Drill | undefined> {
   for (const status of activeStatuses) {
     const { items } = await deps.store.drills.list({ backup_id: backupId, status }, { limit: 1 });
     if (items[0]) return items[0];
   }
   return undefined;
-}
-
-/**
- * A sandbox target must be a server marked `sandbox: true`: a drill creates and drops a database
- * there, so no server is one by default, the backup's own source included.
- */
-async function checkTarget(deps: Pick<CoreDeps, "store">, target: DrillTarget, field: string): Promise<void> {
-  if (target.kind !== "sandbox") return;
-  const server = await deps.store.servers.get(target.server_id);
-  if (!server) throw new ValidationError(`${field}.server_id`, `server ${target.server_id} does not exist`);
-  if (!server.sandbox) {
-    throw new ValidationError(
-      `${field}.server_id`,
-      `server ${server.name} is not marked as a sandbox (a drill creates and drops a scratch database there)`,
-    );
-  }
-}
-
-/** Checks a target named by a schedule or the settings before it is saved. */
-export async function checkDrillTarget(
-  deps: Pick<CoreDeps, "store">,
-  target: DrillTarget | null | undefined,
-  field: string,
-): Promise<void> {
-  if (target) await checkTarget(deps, target, field);
 }
 
 /** Queues a drill of a completed backup (no API check: the caller decided); the dispatcher starts it. */
@@ -101,7 +79,7 @@ export async function requestDrill(
   if (!backup) throw new NotFoundError("backup", backupId);
   const settings = await currentSettings(deps);
   const target = input.target ?? settings.drills.target;
-  if (input.target) await checkTarget(deps, input.target, "target");
+  if (input.target) await checkDrillTarget(deps, input.target, "target");
   const drill = await audited(
     deps,
     actor,
@@ -121,7 +99,7 @@ export async function requestDrill(
         throw new ConflictError(
           `a drill of backup ${backup.id} is already ${running.status} (drill ${running.id})`,
         );
-      if (!input.target) await checkTarget(deps, target, "settings.drills.target");
+      if (!input.target) await checkDrillTarget(deps, target, "settings.drills.target");
       return await queueDrill(deps, backup, target, "manual", actor.id);
     },
     (d) => d.id,
@@ -160,5 +138,27 @@ export async function drillAfterScheduledBackup(
     schedule.drill_target ?? settings.drills.target,
     "schedule",
     "scheduler",
+  );
+}
+
+/** Cancels a queued or running drill; a running one's task is asked to stop (it cleans up its target). */
+export async function cancelDrill(deps: CoreDeps, actor: Actor, id: string): Promise<Drill> {
+  await getDrill(deps, id);
+  return await audited(
+    deps,
+    actor,
+    { action: "drill.cancel", target_type: "drill", target_id: id },
+    async () => {
+      // The conditional transition decides: of a cancel and the task finishing, one wins. A cancelled
+      // drill proves nothing, so the backup's verification is left as it was.
+      const cancelled = await deps.store.drills.transition(id, "cancelled", {
+        finished_at: nowIso(),
+        error: `cancelled by ${actor.id}`,
+      });
+      if (cancelled.runner_ref && deps.runner) {
+        await deps.runner.stop(cancelled.runner_ref, `cancelled by ${actor.id}`);
+      }
+      return cancelled;
+    },
   );
 }

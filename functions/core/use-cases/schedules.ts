@@ -10,6 +10,7 @@ import { backupSourceRefusal } from "../system-databases.ts";
 import { type ScheduleView, withNextRuns } from "../views.ts";
 import { fanOutScope } from "./databases.ts";
 import { type Actor, audited, type CoreDeps, definedOnly } from "./deps.ts";
+import { checkDrillTarget } from "./drill-targets.ts";
 import { getServer } from "./servers.ts";
 import { currentSettings } from "./settings.ts";
 
@@ -26,6 +27,7 @@ async function checkSchedule(deps: CoreDeps, s: Schedule): Promise<void> {
   if (s.database && !s.server_id) throw new ValidationError("database", "needs server_id too");
   if (s.server_id) await getServer(deps, s.server_id);
   if (s.server_id && s.database) await fanOutScope(deps, s);
+  await checkDrillTarget(deps, s.drill_target, "drill_target");
 }
 
 /** Writes the schedule's timer; if the scheduler refuses, the stored change is undone. */

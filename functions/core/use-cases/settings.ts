@@ -5,6 +5,7 @@ import { nowIso } from "../ids.ts";
 import type { UpdateSettingsInput } from "../inputs.ts";
 import { OutboundRefusedError } from "../outbound-policy.ts";
 import { type Actor, audited, type CoreDeps, definedOnly } from "./deps.ts";
+import { checkDrillTarget } from "./drill-targets.ts";
 
 export async function currentSettings(deps: Pick<CoreDeps, "store">): Promise<Settings> {
   return (await deps.store.settings.get()) ?? { ...defaultSettings, updated_at: new Date(0).toISOString() };
@@ -52,6 +53,7 @@ export async function updateSettings(
           input.webhook_url ? "webhook_url" : "outbound_allowlist",
         );
       }
+      if (input.drills?.target) await checkDrillTarget(deps, input.drills.target, "drills.target");
       return await deps.store.settings.put(next);
     },
   );
