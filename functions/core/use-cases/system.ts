@@ -1,8 +1,11 @@
 // Health and dashboard statistics.
-import { type Backup, JobStatus } from "../entities.ts";
+import { type Backup, JobStatus, type ManagedDatabase } from "../entities.ts";
 import { errorMessage } from "../errors.ts";
+import { newestBackupFirst } from "../retention.ts";
 import {
+  type DatabaseProof,
   type DayFigures,
+  type DrillFigures,
   type HealthCheck,
   type HealthProbe,
   type Stats,
@@ -103,6 +106,59 @@ export function dailyHistory(backups: Backup[], now: Date, days = HISTORY_DAYS):
 }
 
 /**
+ * Restore-drill figures over the enabled databases, from their completed backups (pure). "Newest
+ * completed" is retention's order, so the backup the dashboard calls proven is the one it keeps.
+ */
+export function drillFigures(
+  databases: readonly ManagedDatabase[],
+  completed: readonly Backup[],
+): DrillFigures {
+  const byPair = new Map<string, Backup[]>();
+  for (const backup of completed) {
+    if (backup.status !== "completed") continue;
+    const key = JSON.stringify([backup.server_id, backup.database]);
+    const list = byPair.get(key);
+    if (list) list.push(backup);
+    else byPair.set(key, [backup]);
+  }
+  const managed = databases.filter((d) => d.enabled);
+  const rows: DatabaseProof[] = [];
+  let proven = 0;
+  let oldestProof: string | null = null;
+  for (const database of managed) {
+    const backups = (byPair.get(JSON.stringify([database.server_id, database.name])) ?? []).sort(
+      newestBackupFirst,
+    );
+    const newest = backups[0];
+    let lastPass: Backup["verification"] = null;
+    for (const b of backups) {
+      const v = b.verification;
+      if (v?.status === "passed" && (!lastPass || Date.parse(v.at) > Date.parse(lastPass.at))) lastPass = v;
+    }
+    const latest = newest?.verification ?? null;
+    if (latest?.status === "passed") {
+      proven += 1;
+      if (oldestProof === null || Date.parse(latest.at) < Date.parse(oldestProof)) oldestProof = latest.at;
+    }
+    rows.push({
+      server_id: database.server_id,
+      database: database.name,
+      status: !newest ? "no_backup" : (latest?.status ?? "not_yet"),
+      last_verified_at: lastPass?.at ?? null,
+      recovery_ms: lastPass?.duration_ms ?? null,
+    });
+  }
+  rows.sort((a, b) => a.database.localeCompare(b.database) || a.server_id.localeCompare(b.server_id));
+  return {
+    proven_databases: proven,
+    managed_databases: managed.length,
+    share: managed.length > 0 ? proven / managed.length : null,
+    oldest_proof_at: oldestProof,
+    databases: rows,
+  };
+}
+
+/**
  * Dashboard figures. Counting by status pages through each status's index: the cost grows with
  * the number of backups, which is fine for a dashboard (not for a list page); the rates and the
  * charts read only the last 30 days, newest first, plus the completed list already read.
@@ -159,5 +215,7 @@ export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()): Pr
     next_runs: nextRuns,
     // Completed backups older than the window count towards stored bytes; failures only in it.
     history: dailyHistory([...completedAll, ...recent.filter((b) => b.status === "failed")], now),
+    // From the completed backups already read: the drill figures cost no further query.
+    drills: drillFigures(databases, completedAll),
   };
 }
