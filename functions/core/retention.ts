@@ -139,7 +139,7 @@ function reasonToDelete(backup: Backup, protectedIds: Protection): string {
 
 /**
  * Newest first: finished_at (created_at when missing), then created_at, then id, all descending. The
- * one order in which "newest" backups are counted (retention, drill staleness, the dashboard).
+ * one order in which "newest" backups are counted (retention, and the dashboard's drill figures).
  */
 export function newestBackupFirst(a: Backup, b: Backup): number {
   return (

@@ -12,7 +12,7 @@ import { activeDrillOf, activeRestoreOf } from "./backups.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
 import { currentSettings } from "./settings.ts";
 
-/** The preview lists at most this many of the backups it would delete (the counts cover them all). */
+/** The preview lists at most this many backups it would delete, and as many expired ones it keeps (the counts cover all). */
 export const PREVIEW_MAX_ITEMS = 1000;
 
 /** Everything the plan needs, read from the store: all backups, active restores and drills, keep_last. */
