@@ -75,6 +75,8 @@ export interface BackupFilter {
   database?: string | undefined;
   status?: JobStatus | undefined;
   schedule_id?: string | undefined;
+  /** The import of this source key (`imports/...`): at most one, a second import is refused. */
+  imported_from?: string | undefined;
 }
 export interface ScheduleFilter {
   enabled?: boolean | undefined;

@@ -260,6 +260,11 @@ async function importInto(
     info = await imports.head(source);
   } catch (error) {
     if (error instanceof ValidationError) throw new JobFailedError(`${source}: ${error.message}`);
+    // S3 answers 403 for a missing key to a role that may not list the bucket (the task's may not).
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 403) {
+      throw new JobFailedError(`${source} does not exist, or the task may not read it (S3 answered 403)`);
+    }
     throw error;
   }
   if (!info) {
