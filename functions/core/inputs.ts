@@ -300,7 +300,7 @@ export const TriggerRestoreInput = z
 export type TriggerRestoreInput = z.infer<typeof TriggerRestoreInput>;
 
 /** A key under imports/: `/`-separated segments, none empty, "." or "..", no control characters or backslash. */
-const IMPORT_SEGMENT = `[^/\\${CONTROL}]+`;
+const IMPORT_SEGMENT = `[^/\\\\${CONTROL}]+`;
 export const ImportSourceKey = z
   .string()
   .min(9)
