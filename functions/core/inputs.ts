@@ -158,8 +158,19 @@ const ServerCreateFields = z.strictObject({
   connection_string: ServerFields.connection_string.optional(),
 });
 
+/**
+ * PLAIN needs tls (core/mongo-uri.ts). On an update the stored record may hold tls: the document is
+ * the stricter side and asks for `tls: true` in the same body as `auth_mechanism: "PLAIN"`.
+ */
+const PLAIN_WITHOUT_TLS = {
+  required: ["auth_mechanism"],
+  properties: { auth_mechanism: { const: "PLAIN" } },
+  not: { required: ["tls"], properties: { tls: { const: true } } },
+};
+
 export const CreateServerInput = ServerCreateFields.superRefine(oneWayToConnect).meta({
   oneOf: [{ required: ["host"] }, { required: ["connection_string"] }],
+  not: PLAIN_WITHOUT_TLS,
 });
 export type CreateServerInput = z.infer<typeof CreateServerInput>;
 
@@ -187,9 +198,14 @@ export const UpdateServerInput = ServerCreateFields.partial()
   .meta({
     minProperties: 1,
     not: {
-      required: ["connection_string"],
-      properties: { connection_string: { type: "string" } },
-      anyOf: [{ required: ["host"] }, { required: ["port"] }],
+      anyOf: [
+        {
+          required: ["connection_string"],
+          properties: { connection_string: { type: "string" } },
+          anyOf: [{ required: ["host"] }, { required: ["port"] }],
+        },
+        PLAIN_WITHOUT_TLS,
+      ],
     },
   });
 export type UpdateServerInput = z.infer<typeof UpdateServerInput>;
