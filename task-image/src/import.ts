@@ -187,6 +187,8 @@ export async function runImport(deps: EngineDeps, backupId: string, signal: Abor
     }
     if (!deps.imports) throw new JobFailedError("this task has no access to imports/ (not configured)");
     const result = await importInto(deps, deps.imports, backup, source, key, read, signal);
+    // No heartbeat may land after the final record.
+    await progress.stop();
     completed = await store.backups.transition(backupId, "completed", {
       finished_at: nowIso(),
       duration_ms: elapsedMs(startedAt),
@@ -293,6 +295,7 @@ async function importInto(
       const second = await openSource(imports, source, etag, read, seen, signal);
       events = Readable.from(dumpEvents(second.body, keep));
       selection.toolVersion = DUMP_TOOL_VERSION;
+      selection.fixedToolVersion = true;
     }
   } catch (error) {
     throw sourceFailure(notFound(error, source), source, seen.codec, read.bytes);

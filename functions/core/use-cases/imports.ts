@@ -11,13 +11,13 @@ import { dispatch } from "./dispatch.ts";
 import { getServer } from "./servers.ts";
 import { currentSettings } from "./settings.ts";
 
-/** The backup that already holds this source, if any (one indexed query). */
-export async function importOf(
-  deps: Pick<CoreDeps, "store">,
-  sourceKey: string,
-): Promise<Backup | undefined> {
-  const page = await deps.store.backups.list({ imported_from: sourceKey }, { limit: 1 });
-  return page.items[0];
+/**
+ * The backup that holds this source, if any: a queued, running or completed import of it (failed and
+ * cancelled ones hold nothing). One indexed query; a second import is refused, so they are few.
+ */
+export async function importOf(deps: Pick<CoreDeps, "store">, sourceKey: string): Promise<Backup | undefined> {
+  const page = await deps.store.backups.list({ imported_from: sourceKey }, { limit: 100 });
+  return page.items.find((b) => b.status !== "failed" && b.status !== "cancelled");
 }
 
 /**
@@ -42,7 +42,7 @@ export async function importBackup(deps: CoreDeps, actor: Actor, input: ImportBa
       const server = await getServer(deps, input.server_id);
       const settings = await currentSettings(deps);
       const holder = await importOf(deps, input.source_key);
-      if (holder && holder.status !== "failed" && holder.status !== "cancelled") {
+      if (holder) {
         throw new ConflictError(
           `${input.source_key} is already imported as backup ${holder.id} (${holder.status}): delete that backup to import it again`,
         );

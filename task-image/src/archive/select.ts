@@ -33,8 +33,9 @@ export class DatabaseSelection extends Transform {
   #source: string | undefined;
   /** Documents per kept collection (every listed collection, 0 when it has none). */
   readonly counts: Record<string, number> = {};
-  /** The source archive's tool version, from its header. */
+  /** What made the dump: `mongodump <version>` from an archive's header, unless fixed beforehand. */
   toolVersion = "";
+  fixedToolVersion = false;
 
   constructor(target: string) {
     super({ objectMode: true });
@@ -55,7 +56,9 @@ export class DatabaseSelection extends Transform {
           this.#target,
         );
         this.#source = source;
-        this.toolVersion = header.tool_version;
+        if (!this.fixedToolVersion) {
+          this.toolVersion = header.tool_version ? `mongodump ${header.tool_version}` : "mongodump";
+        }
         const kept = collections.filter((c) => c.db === source);
         if (kept.length === 0) throw new ArchiveFormatError(`the dump holds no collections of ${source}`);
         for (const c of kept) if (c.type !== "view") this.counts[c.collection] = 0;
