@@ -15,7 +15,10 @@ import { currentSettings } from "./settings.ts";
  * The backup that holds this source, if any: a queued, running or completed import of it (failed and
  * cancelled ones hold nothing). One indexed query; a second import is refused, so they are few.
  */
-export async function importOf(deps: Pick<CoreDeps, "store">, sourceKey: string): Promise<Backup | undefined> {
+export async function importOf(
+  deps: Pick<CoreDeps, "store">,
+  sourceKey: string,
+): Promise<Backup | undefined> {
   const page = await deps.store.backups.list({ imported_from: sourceKey }, { limit: 100 });
   return page.items.find((b) => b.status !== "failed" && b.status !== "cancelled");
 }
