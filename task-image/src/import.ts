@@ -12,7 +12,7 @@ import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import type { Backup, Compression } from "#core/entities.ts";
-import { NotFoundError, ValidationError } from "#core/errors.ts";
+import { errorMessage, NotFoundError, ValidationError } from "#core/errors.ts";
 import { backupEvent } from "#core/events.ts";
 import { nowIso } from "#core/ids.ts";
 import { type BlobInfo, IMPORT_PREFIX, type ImportSources } from "#core/ports.ts";
@@ -286,7 +286,7 @@ async function importInto(
       first.body.once("error", (e) => reader.destroy(e));
       events = first.body.pipe(reader);
     } else {
-      const listing = await listDump(first.body);
+      const listing = await listDump(first.body).finally(() => first.body.destroy());
       const db = chooseDatabase(
         listing.collections.map((c) => c.entry.db),
         backup.database,
@@ -326,8 +326,19 @@ async function importInto(
   } catch (error) {
     tap.destroy();
     events.destroy();
-    await upload?.catch(() => undefined);
+    // The blob store cleans up (aborts the multipart upload, removes its temp file) before its promise
+    // settles: wait for that, and prefer its own error to the stream's "premature close".
+    const uploadError = await upload?.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     signal.throwIfAborted();
+    const ours = error instanceof ArchiveFormatError || error instanceof JobFailedError;
+    if (!ours && uploadError) {
+      throw new JobFailedError(`upload of the archive failed: ${errorMessage(uploadError)}`, {
+        cause: uploadError,
+      });
+    }
     throw sourceFailure(notFound(error, source), source, seen.codec, read.bytes);
   }
 }
