@@ -4,15 +4,20 @@
 // by the product, and compared with the source. Then every kind of bad source, which must fail with
 // its reason, leave nothing under backups/ and no record stuck.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { gzipSync, zstdCompressSync } from "node:zlib";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createZstdCompress, gzipSync, zstdCompressSync } from "node:zlib";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { serialize } from "bson";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, Compression, Server } from "#core/entities.ts";
 import { mongoTarget } from "#core/mongo-uri.ts";
+import type { ArchiveEvent } from "#engine/archive/events.ts";
 import { parsePrelude } from "#engine/archive/prelude.ts";
+import { ArchiveWriter } from "#engine/archive/writer.ts";
 import { startTool } from "#engine/mongo-tools.ts";
 import {
   awsWorld,
@@ -286,4 +291,59 @@ describe("bad sources fail with their reason, nothing under backups/, no record 
     expect(record.blob_key).toBeNull();
     expect(await world.leftovers("backups/")).toEqual({ objects: [], uploads: [] });
   });
+});
+
+describe("an import stopped by SIGTERM (ECS stopping the task)", () => {
+  it("records it failed with the reason, and leaves nothing under backups/", async () => {
+    const world = await localWorld();
+    const server = await registerServer(world);
+    // 512 MiB of documents, a few MiB zstd-compressed: seconds of work for the task, so the signal
+    // lands while it streams (the test waits for its first heartbeat before sending it).
+    const doc = serialize({ _id: 1, pad: "a".repeat(64 * 1024) });
+    async function* events(): AsyncGenerator<ArchiveEvent> {
+      yield {
+        kind: "prelude",
+        prelude: {
+          header: { concurrent_collections: 1, version: "0.1", server_version: "", tool_version: "test" },
+          collections: [
+            { db: source, collection: "big", type: "collection", indexes: [], options: {}, metadata: {} },
+          ],
+          length: 0,
+        },
+      };
+      const batch = Buffer.concat(Array.from({ length: 16 }, () => doc));
+      for (let i = 0; i < 512; i++)
+        yield { kind: "documents", db: source, collection: "big", bytes: batch, count: 16 };
+      yield { kind: "end", db: source, collection: "big" };
+    }
+    const key = "imports/big.archive.zst";
+    const path = join(world.env.MBM_DATA_DIR as string, "imports", "big.archive.zst");
+    mkdirSync(dirname(path), { recursive: true });
+    await pipeline(
+      Readable.from(events()),
+      new ArchiveWriter(),
+      createZstdCompress(),
+      createWriteStream(path),
+    );
+
+    const queued = await queueImport(world, server, key);
+    const run = runEntryPoint(world, "import", queued.id);
+    const deadline = Date.now() + 30_000;
+    let seen: Backup | undefined;
+    for (;;) {
+      seen = await world.store.backups.get(queued.id);
+      if ((seen?.progress?.bytes ?? 0) > 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(seen, "the import never showed a heartbeat").toMatchObject({ status: "running" });
+    run.child.kill("SIGTERM");
+    const exit = await run.result;
+    expect(exit.code, exit.output).toBe(1);
+    expect(await world.store.backups.get(queued.id)).toMatchObject({
+      status: "failed",
+      error: "task stopped by SIGTERM before the job finished",
+      blob_key: null,
+    });
+    expect(await world.leftovers("backups/")).toEqual({ objects: [], uploads: [] });
+  }, 120_000);
 });
