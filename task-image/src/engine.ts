@@ -5,7 +5,7 @@ import type { JobStatus } from "#core/entities.ts";
 import { ConflictError, errorMessage, PasswordNeededError, ValidationError } from "#core/errors.ts";
 import type { DomainEvent } from "#core/events.ts";
 import { Allowlist, OutboundRefusedError } from "#core/outbound-policy.ts";
-import type { BlobStore, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import type { BlobStore, ImportSources, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
 import { announce } from "#core/use-cases/alerts.ts";
 import type { Alerts } from "#core/use-cases/deps.ts";
@@ -16,6 +16,8 @@ export interface EngineDeps {
   store: MetadataStore;
   secrets: SecretStore;
   blobs: BlobStore;
+  /** The dumps under imports/ an import reads (main.ts always sets it). */
+  imports?: ImportSources | undefined;
   tools: ToolPaths;
   log: Logger;
   /** How long the tools look for a reachable server before failing, in seconds. */

@@ -174,7 +174,11 @@ export interface EntryRun {
 }
 
 /** Runs `node task-image/src/main.ts <command> <id>` with the world's environment. */
-export function runEntryPoint(world: EngineWorld, command: "backup" | "restore", id: string): EntryRun {
+export function runEntryPoint(
+  world: EngineWorld,
+  command: "backup" | "restore" | "import",
+  id: string,
+): EntryRun {
   const child = spawn(process.execPath, [join(repoRoot, "task-image/src/main.ts"), command, id], {
     cwd: repoRoot,
     env: world.env,
