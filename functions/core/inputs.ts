@@ -450,7 +450,11 @@ export const UpdateSettingsInput = z
       .max(2048)
       // What z.url with this protocol accepts, as far as a pattern can say it: an http(s) scheme (any
       // letter case: URL lowercases it) and a host.
-      .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]+([/?#]\S*)?$/, "must be an http(s) URL")
+      // Characters RFC 3986 allows (the reply's `format: uri` holds the stored value to them).
+      .regex(
+        /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[A-Za-z0-9\-._~%!$&'()*+,;=:@[\]]+([/?#][A-Za-z0-9\-._~%!$&'()*+,;=:@/?#[\]]*)?$/,
+        "must be an http(s) URL",
+      )
       .nullable()
       .optional(),
     /** Replaces the whole list; `[]` empties it. */
