@@ -11,7 +11,7 @@ import { Allowlist } from "#core/outbound-policy.ts";
 import { ConnectionFailedError } from "#core/ports.ts";
 import { drillTargetLabel } from "#core/use-cases/drill-outcome.ts";
 import { removeStaleDrillDirs, startThrowawayServer } from "./drill-server.ts";
-import { checkServerAddresses, type EngineDeps, JobFailedError } from "./engine.ts";
+import { checkServerAddresses, type DrillServerConfig, type EngineDeps, JobFailedError } from "./engine.ts";
 
 export interface PreparedTarget {
   /** `ephemeral` or `sandbox:<server id>`. */
