@@ -7,7 +7,8 @@ import { cpSync, existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localWorld, queueBackup, registerServer } from "#test/support/engine-harness.ts";
+import { drillLeftovers, drillWorld, removeDrillWorld } from "#test/support/drill-harness.ts";
+import { localWorld, queueBackup, queueDrill, registerServer } from "#test/support/engine-harness.ts";
 import { adminMongoClient, scratchDir, uniqueName } from "#test/support/env.ts";
 import { seedSampleDatabase } from "#test/support/sample-data.ts";
 import { stageTaskImage, TASK_ENTRY } from "../../infra/task-image.ts";
@@ -51,7 +52,7 @@ describe("the task image's staged context", () => {
   it("runs main.ts's bundle with node: a usage error exits 2", () => {
     const run = runStaged([], { PATH: process.env.PATH ?? "/usr/bin:/bin" });
     expect(run.code, run.output).toBe(2);
-    expect(run.output).toContain("usage: main.ts backup|restore <id>");
+    expect(run.output).toContain("usage: main.ts backup|restore|import|verify <id>");
   });
 
   it("runs a real backup through the local adapters and records it completed", async () => {
@@ -64,5 +65,24 @@ describe("the task image's staged context", () => {
     expect(backup, run.output).toMatchObject({ status: "completed", error: null });
     expect(backup?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect((await world.leftovers("")).objects.length, run.output).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("runs a restore drill from the bundle: the throwaway server starts, the proof passes", async () => {
+    const world = await drillWorld(localWorld);
+    try {
+      const server = await registerServer(world);
+      const queued = await queueBackup(world, server, database);
+      expect(runStaged(["backup", queued.id], world.env).code).toBe(0);
+      const backup = (await world.store.backups.get(queued.id))!;
+      const drill = await queueDrill(world, backup);
+      const run = runStaged(["verify", drill.id], world.env);
+      expect(run.code, run.output).toBe(0);
+      expect((await world.store.drills.get(drill.id))?.result, run.output).toMatchObject({
+        status: "passed",
+      });
+      expect(await drillLeftovers(world)).toEqual({ processes: [], dirs: [] });
+    } finally {
+      removeDrillWorld(world);
+    }
   }, 120_000);
 });
