@@ -18,17 +18,21 @@ import {
   queueDrill,
   registerServer,
   runEntryPoint,
+  waitForChild,
 } from "#test/support/engine-harness.ts";
 import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
-import { seedSampleDatabase } from "#test/support/sample-data.ts";
+import { seedBulkDatabase, seedSampleDatabase } from "#test/support/sample-data.ts";
 import { freePort } from "../../scripts/processes.ts";
 
 let mongo: MongoClient;
 const source = uniqueName("drill_fail").replace("-", "_");
+// 12 MiB of incompressible documents: a restore that takes long enough to be stopped part way.
+const bulk = uniqueName("drill_bulk").replace("-", "_");
 
 beforeAll(async () => {
   mongo = await adminMongoClient();
   await seedSampleDatabase(mongo, source, 1_000);
+  await seedBulkDatabase(mongo, bulk, 12);
 });
 afterAll(async () => {
   await mongo?.close();
@@ -236,6 +240,12 @@ describe.each([
       const { processes } = await drillLeftovers(world);
       return processes.some((p) => p.includes("throwaway-ferretdb")) ? true : undefined;
     });
+    // The heartbeat goes on while the server starts (nothing restored yet).
+    const beat = await waitFor("a heartbeat on the drill", async () => {
+      const current = await world.store.drills.get(drill.id);
+      return current?.progress ?? undefined;
+    });
+    expect(beat.bytes).toBe(0);
     run.child.kill("SIGTERM");
     const exit = await run.result;
     expect(exit.code, exit.output).toBe(1);
@@ -269,6 +279,28 @@ describe.each([
     const exit = await runEntryPoint(world, "verify", next.id).result;
     expect(exit.code, exit.output).toBe(0);
     expect(exit.output).toMatch(/removed data dirs of drills whose task was killed/);
+    expect(await drillLeftovers(world)).toEqual({ processes: [], dirs: [] });
+  });
+
+  it("SIGTERM while mongorestore fills a sandbox: failed, the tool stopped, the scratch database dropped", async () => {
+    const queued = await queueBackup(world, server, bulk, "none");
+    expect((await runEntryPoint(world, "backup", queued.id).result).code).toBe(0);
+    const big = (await world.store.backups.get(queued.id))!;
+    const sandbox = await registerServer(world, { name: uniqueName("sandbox"), sandbox: true });
+    const drill = await queueDrill(world, big, { kind: "sandbox", server_id: sandbox.id });
+    const run = runEntryPoint(world, "verify", drill.id);
+    const tool = await waitForChild(run.child.pid!, "mongorestore");
+    run.child.kill("SIGTERM");
+    const exit = await run.result;
+    expect(exit.code, exit.output).toBe(1);
+    const record = (await world.store.drills.get(drill.id)) as Drill;
+    expect(record).toMatchObject({
+      status: "failed",
+      error: "task stopped by SIGTERM before the job finished",
+    });
+    expect(record.result).toMatchObject({ status: "failed", duration_ms: null });
+    expect(() => process.kill(tool, 0)).toThrow();
+    expect(await databaseNames()).not.toContain(drill.scratch_database);
     expect(await drillLeftovers(world)).toEqual({ processes: [], dirs: [] });
   });
 });

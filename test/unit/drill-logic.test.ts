@@ -1,5 +1,6 @@
 // The restore drill's pure logic: judging the proof from what the archive lists, what the backup
 // recorded and what the target holds; validate's verdict; the throwaway server's argument template.
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { judgeProof, type RestoredCollection, verdictOf } from "#engine/drill-proof.ts";
 import { serverArgs } from "#engine/drill-server.ts";
@@ -100,6 +101,7 @@ describe("the throwaway server's configuration", () => {
     const local = parseEnv({ MBM_ADAPTERS: "local", MBM_DATA_DIR: "/d" });
     expect(local.MBM_DRILL_SERVER).toBe(process.execPath);
     expect(local.MBM_DRILL_SERVER_ARGS[0]).toMatch(/scripts\/throwaway-ferretdb\.ts$/);
+    expect(existsSync(local.MBM_DRILL_SERVER_ARGS[0]!)).toBe(true);
     const json = parseEnv({
       MBM_ADAPTERS: "local",
       MBM_DATA_DIR: "/d",
