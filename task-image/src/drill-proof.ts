@@ -75,22 +75,33 @@ export async function readRestored(
   return restored;
 }
 
-/** The collections a drill checks: those of the backup's database in the prelude, and those the record lists. */
-export function archivedCollections(prelude: ArchivePrelude, database: string): Map<string, string[]> {
-  const collections = new Map<string, string[]>();
-  for (const c of prelude.collections) {
-    // Views have no documents of their own and system collections are the server's.
-    if (c.db !== database || c.type !== "collection" || c.collection.startsWith("system.")) continue;
-    collections.set(c.collection, c.indexes.map((i) => i.name).sort());
-  }
-  return collections;
+/**
+ * What the archive lists for the backup's database: each collection's index names, and the names it
+ * lists as views (a view has no documents or indexes of its own, so a record naming one is no
+ * disagreement). System collections are the server's and are left out.
+ */
+export interface Archived {
+  collections: Map<string, string[]>;
+  views: Set<string>;
 }
 
-export function collectionNames(
-  backup: Pick<Backup, "collections">,
-  archived: Map<string, string[]>,
-): string[] {
-  return [...new Set([...Object.keys(backup.collections ?? {}), ...archived.keys()])].sort();
+export function archivedCollections(prelude: ArchivePrelude, database: string): Archived {
+  const collections = new Map<string, string[]>();
+  const views = new Set<string>();
+  for (const c of prelude.collections) {
+    if (c.db !== database || c.collection.startsWith("system.")) continue;
+    if (c.type === "view") views.add(c.collection);
+    else collections.set(c.collection, c.indexes.map((i) => i.name).sort());
+  }
+  return { collections, views };
+}
+
+/** The collections a drill checks: those the archive lists, and those the record lists (views aside). */
+export function collectionNames(backup: Pick<Backup, "collections">, archived: Archived): string[] {
+  const recorded = Object.keys(backup.collections ?? {}).filter(
+    (name) => !archived.views.has(name) && !name.startsWith("system."),
+  );
+  return [...new Set([...recorded, ...archived.collections.keys()])].sort();
 }
 
 /**
@@ -100,12 +111,13 @@ export function collectionNames(
  */
 export function judgeProof(
   backup: Pick<Backup, "collections">,
-  archived: Map<string, string[]>,
+  archive: Archived,
   restored: Map<string, RestoredCollection>,
 ): { collections: Record<string, CollectionProof>; problems: string[] } {
   const collections: Record<string, CollectionProof> = {};
   const problems: string[] = [];
-  for (const name of collectionNames(backup, archived)) {
+  const archived = archive.collections;
+  for (const name of collectionNames(backup, archive)) {
     const expected = backup.collections?.[name] ?? null;
     const indexesExpected = archived.get(name) ?? [];
     const found = restored.get(name);

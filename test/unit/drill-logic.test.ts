@@ -6,10 +6,13 @@ import { judgeProof, type RestoredCollection, verdictOf } from "#engine/drill-pr
 import { serverArgs } from "#engine/drill-server.ts";
 import { parseEnv } from "#functions/config.ts";
 
-const archived = new Map([
-  ["orders", ["_id_", "status_1"]],
-  ["users", ["_id_"]],
-]);
+const archived = {
+  collections: new Map([
+    ["orders", ["_id_", "status_1"]],
+    ["users", ["_id_"]],
+  ]),
+  views: new Set(["recent_orders"]),
+};
 const good = (count: number, indexes: string[]): RestoredCollection => ({ count, indexes, valid: "valid" });
 
 describe("judging a drill's proof", () => {
@@ -67,6 +70,19 @@ describe("judging a drill's proof", () => {
       "collection users is missing from what was restored",
     ]);
     expect(collections.users).toMatchObject({ expected: null, restored: null, valid: "not run" });
+  });
+
+  it("a view the record names is no disagreement: it has no documents of its own", () => {
+    const { collections, problems } = judgeProof(
+      { collections: { orders: 3, users: 1, recent_orders: 0 } },
+      archived,
+      new Map([
+        ["orders", good(3, ["_id_", "status_1"])],
+        ["users", good(1, ["_id_"])],
+      ]),
+    );
+    expect(problems).toEqual([]);
+    expect(Object.keys(collections)).toEqual(["orders", "users"]);
   });
 
   it("validate's answer as a verdict", () => {
