@@ -98,6 +98,11 @@ describe.each([
     // Nothing is left: no throwaway server process, no data dir.
     expect(await drillLeftovers(world)).toEqual({ processes: [], dirs: [] });
     expect(exit.output).not.toContain(mongoInfo().password);
+
+    // A drill that already ended cannot be claimed again: exit 2, nothing changed.
+    const again = await runEntryPoint(world, "verify", drill.id).result;
+    expect(again.code, again.output).toBe(2);
+    expect(await world.store.drills.get(drill.id)).toEqual(drill);
   });
 
   it("a sandbox drill restores into a scratch database and drops it afterwards", async () => {
