@@ -4,11 +4,13 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { deserialize, serialize } from "bson";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup, Drill, Server } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
 import { scratchDatabaseName } from "#core/use-cases/drill-outcome.ts";
+import { parsePrelude } from "#engine/archive/prelude.ts";
 import { drillLeftovers, drillWorld, removeDrillWorld, taskTmp } from "#test/support/drill-harness.ts";
 import {
   awsWorld,
@@ -214,6 +216,50 @@ describe.each([
     expect(failed.result?.collections.orders).toMatchObject({ expected: orders + 3, restored: orders });
     expect(failed.result?.collections.customers).toMatchObject({ restored: backup.collections!.customers });
     expect(failed.result?.duration_ms).toBeGreaterThan(0);
+  });
+
+  it("an index the archive lists that is missing after the restore fails the drill, naming it", async () => {
+    // The archive's metadata names orders' _id index `by_id_primary`. mongorestore never builds an
+    // index on _id alone (the server makes `_id_` itself: mongo-tools idx.IsDefaultIdIndex), so what
+    // the archive lists is not what gets restored.
+    const archive = gunzipSync(await readAll(backup.blob_key!));
+    const prelude = parsePrelude(archive)!;
+    const docs: Buffer[] = [];
+    let offset = archive.readInt32LE(4) + 4; // past the magic and the header document
+    while (offset < prelude.length - 4) {
+      const size = archive.readInt32LE(offset);
+      const raw = archive.subarray(offset, offset + size);
+      const doc = deserialize(raw, { promoteValues: false });
+      if (doc.collection === "orders") {
+        doc.metadata = String(doc.metadata).replace('"name":"_id_"', '"name":"by_id_primary"');
+        expect(doc.metadata).toContain("by_id_primary");
+        docs.push(Buffer.from(serialize(doc)));
+      } else docs.push(Buffer.from(raw));
+      offset += size;
+    }
+    const edited = gzipSync(
+      Buffer.concat([
+        archive.subarray(0, archive.readInt32LE(4) + 4),
+        ...docs,
+        archive.subarray(prelude.length - 4),
+      ]),
+    );
+    const key = `${backup.blob_key}.renamed-index`;
+    await world.blobs.upload(key, Readable.from([edited]));
+    const record = await backupRecord({
+      blob_key: key,
+      blob_version: (await world.blobs.head(key))?.versionId ?? null,
+      sha256: createHash("sha256").update(edited).digest("hex"),
+      size_bytes: edited.length,
+    });
+    const drill = await queueDrill(world, record);
+    const { record: failed } = await expectFailedDrill(
+      drill,
+      /collection orders: index\(es\) by_id_primary missing after the restore/,
+    );
+    expect(failed.result?.collections.orders?.indexes_expected).toContain("by_id_primary");
+    expect(failed.result?.collections.orders?.indexes_restored).toContain("_id_");
+    expect(failed.result?.collections.customers?.restored).toBe(backup.collections!.customers);
   });
 
   it("a collection the record lists but the archive lacks fails the drill", async () => {
