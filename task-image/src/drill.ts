@@ -151,21 +151,18 @@ export async function runDrill(deps: EngineDeps, drillId: string, signal: AbortS
   };
   const outcomeDeps = { store, alerts: deps.alerts ?? noAlerts };
   if (reason === undefined) {
+    let completed: Drill;
     try {
-      const completed = await store.drills.transition(drillId, "completed", {
-        ...ended,
-        result,
-        error: null,
-      });
-      log.info({ drill_id: drillId, recovery_ms: restoreMs, stages_ms: stages }, "drill passed");
-      await recordDrillOutcome(outcomeDeps, completed);
-      return completed;
+      completed = await store.drills.transition(drillId, "completed", { ...ended, result, error: null });
     } catch (error) {
       // Cancelled while it finished: that end stands.
       const current = error instanceof ConflictError ? await store.drills.get(drillId) : undefined;
       if (current) return current;
       throw error;
     }
+    log.info({ drill_id: drillId, recovery_ms: restoreMs, stages_ms: stages }, "drill passed");
+    await recordDrillOutcome(outcomeDeps, completed);
+    return completed;
   }
   log.error({ drill_id: drillId, reason, stages_ms: stages }, "drill failed");
   return await recordFailure(store.drills, drillId, { ...ended, result, error: reason }, (failed) =>
