@@ -12,6 +12,16 @@ import type { Alerts } from "#core/use-cases/deps.ts";
 import type { Logger } from "#functions/logger.ts";
 import type { ToolPaths } from "./mongo-tools.ts";
 
+/** The restore drill's throwaway server (drill-server.ts starts it). */
+export interface DrillServerConfig {
+  /** The server's binary (`mongod`). */
+  binary: string;
+  /** Its arguments; `{port}` and `{dbpath}` are replaced in each. */
+  args: readonly string[];
+  /** How long it has to accept connections. */
+  startTimeoutMs: number;
+}
+
 export interface EngineDeps {
   store: MetadataStore;
   secrets: SecretStore;
@@ -33,6 +43,8 @@ export interface EngineDeps {
    * (MBM_MONGODB_ALLOWLIST: local mode and the tests set loopback). Default none.
    */
   mongoAllowlist?: readonly string[] | undefined;
+  /** The restore drill's throwaway server (MBM_DRILL_SERVER...); without it an ephemeral drill fails. */
+  drillServer?: DrillServerConfig | undefined;
 }
 
 /**

@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { serialize } from "bson";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localWorld, queueBackup, registerServer } from "#test/support/engine-harness.ts";
+import { drillLeftovers, drillWorld, removeDrillWorld } from "#test/support/drill-harness.ts";
+import { localWorld, queueBackup, queueDrill, registerServer } from "#test/support/engine-harness.ts";
 import { adminMongoClient, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 import { seedSampleDatabase } from "#test/support/sample-data.ts";
@@ -98,5 +99,24 @@ describe("the task image's staged context", () => {
       status: "completed",
       collections: { things: 3 },
     });
+  }, 120_000);
+
+  it("runs a restore drill from the bundle: the throwaway server starts, the proof passes", async () => {
+    const world = await drillWorld(localWorld);
+    try {
+      const server = await registerServer(world);
+      const queued = await queueBackup(world, server, database);
+      expect(runStaged(["backup", queued.id], world.env).code).toBe(0);
+      const backup = (await world.store.backups.get(queued.id))!;
+      const drill = await queueDrill(world, backup);
+      const run = runStaged(["verify", drill.id], world.env);
+      expect(run.code, run.output).toBe(0);
+      expect((await world.store.drills.get(drill.id))?.result, run.output).toMatchObject({
+        status: "passed",
+      });
+      expect(await drillLeftovers(world)).toEqual({ processes: [], dirs: [] });
+    } finally {
+      removeDrillWorld(world);
+    }
   }, 120_000);
 });
