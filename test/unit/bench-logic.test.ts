@@ -2,7 +2,6 @@
 // verdicts and table; and the file store's cursor search. No timings here: the benchmark measures.
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { firstOlderThan } from "#adapters/local/file-metadata-store.ts";
 import { parseChildCpuTicks, parseChildren, parseVmRss, processTree, treeRss } from "#test/bench/proc.ts";
 import { floorTarget, formatNumber, formatTable, formatTargets, target } from "#test/bench/report.ts";
 import { alternate, median, ratio } from "#test/bench/stats.ts";
@@ -87,17 +86,5 @@ describe("bench report", () => {
     expect(text).toMatch(/a\s+2 x\s+<= 1 x\s+MISS/);
     expect(text).toMatch(/b\s+5 x\s+>= 3 x\s+PASS/);
     expect(text).toContain("a: why");
-  });
-});
-
-// Not the benchmark's code: the local store's cursor search (file-metadata-store.ts).
-describe("file store paging", () => {
-  it("finds the first item older than an id in a newest-first list", () => {
-    const newest = ["e", "d", "c", "b", "a"].map((id) => ({ id }));
-    expect(firstOlderThan(newest, "c")).toBe(3);
-    expect(firstOlderThan(newest, "cc")).toBe(2);
-    expect(firstOlderThan(newest, "z")).toBe(0);
-    expect(firstOlderThan(newest, "a")).toBe(5);
-    expect(firstOlderThan([], "a")).toBe(0);
   });
 });
