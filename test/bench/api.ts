@@ -44,8 +44,9 @@ export interface ApiStepResult {
   localWriteMs: number;
 }
 
-const servers = Array.from({ length: 20 }, () => newId());
-const databases = [
+export const benchServerIds = Array.from({ length: 20 }, () => newId());
+const servers = benchServerIds;
+export const benchDatabases = [
   "shop",
   "analytics",
   "billing",
@@ -59,11 +60,11 @@ const databases = [
 ];
 
 /** A completed (1 in 20 failed) backup record, as the engine leaves one. */
-function backupRecord(i: number): Backup {
+export function backupRecord(i: number): Backup {
   const at = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
   const failed = i % 20 === 0;
   const server = servers[i % servers.length] as string;
-  const database = databases[i % databases.length] as string;
+  const database = benchDatabases[i % benchDatabases.length] as string;
   const id = newId();
   return makeBackup({
     id,
@@ -88,7 +89,7 @@ function backupRecord(i: number): Backup {
   });
 }
 
-function appOver(store: MetadataStore, dir: string) {
+export function appOver(store: MetadataStore, dir: string) {
   const quiet = createLogger("bench-api", { level: "silent" });
   const token = randomBytes(16).toString("hex");
   const app = createApp({
