@@ -9,7 +9,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { ValidationError } from "#core/errors.ts";
 import type { SecretStore } from "#core/ports.ts";
 import { loadKey } from "./secret-key.ts";
-import type { LocalDatabase } from "./sqlite-database.ts";
+import { type LocalDatabase, storageFailure } from "./sqlite-database.ts";
 
 /** As in Secrets Manager names (no `/`), starting alphanumeric so no id is `__proto__`. */
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,127}$/;
@@ -103,7 +103,8 @@ export class SqliteSecretStore implements SecretStore {
     }).catch((error: unknown) => {
       // Not cached: a key file fixed by the operator is picked up on the next call.
       this.#key = undefined;
-      throw error;
+      // A key file that cannot be written (read-only or full data dir) is a 503 like the database.
+      throw (this.#keyFile !== undefined ? storageFailure(this.#keyFile, error) : undefined) ?? error;
     });
     return this.#key;
   }
