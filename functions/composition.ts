@@ -16,9 +16,11 @@ import { importSourcesOf } from "#adapters/import-sources.ts";
 import { loadOnFirstCall, once } from "#adapters/load-on-first-call.ts";
 import { ChildProcessJobRunner, processAlive } from "#adapters/local/child-process-job-runner.ts";
 import { CronTicker } from "#adapters/local/cron-ticker.ts";
-import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import type { LocalDatabase } from "#adapters/local/sqlite-database.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
+import { SqliteSecretStore } from "#adapters/local/sqlite-secret-store.ts";
 import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { parseRunnerRef } from "#core/job-refs.ts";
 import type {
@@ -48,24 +50,32 @@ export interface Adapters {
   blobs: BlobStore;
   /** Presigned links on AWS; local mode's server makes its own (it knows its address). */
   downloads?: DownloadLinker;
+  /** Local mode: the data dir's database, which the metadata and the secrets share. */
+  database?: LocalDatabase;
 }
 
 /** What the task reads: the storage ports, and the dumps under imports/ that an import reads. */
 export type EngineAdapters = Adapters & { imports: ImportSources };
 
-export function composeAdapters(config: EngineEnv): EngineAdapters {
+export function composeAdapters(config: EngineEnv, log?: Logger): EngineAdapters {
   if (config.MBM_ADAPTERS === "local") {
     const dir = config.MBM_DATA_DIR;
+    // One connection per process for the metadata and the secrets, opened on first use; the first
+    // open after an upgrade imports an earlier version's JSON files (json-data-dir-migration.ts).
+    const database = localDatabase(dir, {
+      migrated: (report) => log?.info(report, "data dir migrated from JSON files to SQLite"),
+    });
     return {
       // DATA_DIR/imports/<...>: the key is the path under the data dir.
       imports: importSourcesOf(new FileBlobStore({ dir })),
-      store: new FileMetadataStore({ dir: join(dir, "metadata") }),
-      secrets: new EncryptedFileSecretStore({
-        file: join(dir, "secrets.json.enc"),
+      store: new SqliteMetadataStore({ database }),
+      secrets: new SqliteSecretStore({
+        database,
         keyFile: join(dir, "secret.key"),
         ...(config.MBM_SECRET_KEY ? { key: config.MBM_SECRET_KEY } : {}),
       }),
       blobs: new FileBlobStore({ dir: join(dir, "blobs") }),
+      database,
     };
   }
   const s3 = once(async () => {
@@ -269,7 +279,7 @@ export function composeCore(config: EngineEnv, options: ComposeOptions): Composi
   const adapters: Adapters =
     overrides.store && overrides.secrets && overrides.blobs
       ? { store: overrides.store, secrets: overrides.secrets, blobs: overrides.blobs }
-      : composeAdapters(config);
+      : composeAdapters(config, log);
   const deps: Composition = {
     store: part("store", () => adapters.store),
     secrets: part("secrets", () => adapters.secrets),
@@ -316,17 +326,37 @@ export function awsDepsOnce(log: Logger): () => Composition {
 
 /** What the task's engine needs: the storage ports and where to announce the job's outcome. */
 export function composeEngine(config: EngineEnv, log: Logger): EngineAdapters & { alerts: Alerts } {
-  return { ...composeAdapters(config), alerts: composeAlerts(config, log.child({ component: "events" })) };
+  return {
+    ...composeAdapters(config, log),
+    alerts: composeAlerts(config, log.child({ component: "events" })),
+  };
 }
 
 /** Local mode's server: the composition for `taskEnv`, with its runner and ticker typed for start and stop. */
 export function composeLocal(
   taskEnv: Record<string, string>,
   options: Omit<ComposeOptions, "taskEnv">,
-): { deps: Composition; runner: ChildProcessJobRunner; ticker: CronTicker } {
-  const deps = composeCore(parseEnv(taskEnv), { ...options, taskEnv });
+): { deps: Composition; runner: ChildProcessJobRunner; ticker: CronTicker; database?: LocalDatabase } {
+  const config = parseEnv(taskEnv);
+  const { overrides = {} } = options;
+  const adapters =
+    overrides.store && overrides.secrets && overrides.blobs
+      ? undefined
+      : composeAdapters(config, options.log);
+  const deps = composeCore(config, {
+    ...options,
+    taskEnv,
+    overrides: adapters
+      ? { store: adapters.store, secrets: adapters.secrets, blobs: adapters.blobs, ...overrides }
+      : overrides,
+  });
   if (!(deps.runner instanceof ChildProcessJobRunner) || !(deps.scheduler instanceof CronTicker)) {
     throw new Error("local mode needs its child-process runner and cron ticker");
   }
-  return { deps, runner: deps.runner, ticker: deps.scheduler };
+  return {
+    deps,
+    runner: deps.runner,
+    ticker: deps.scheduler,
+    ...(adapters?.database ? { database: adapters.database } : {}),
+  };
 }

@@ -150,6 +150,10 @@ async function main(): Promise<void> {
 
 main().catch(async (error: unknown) => {
   log.error({ err: error }, "local mode could not start");
+  // Also plainly, for a reader of the terminal (the log line is JSON): e.g. the data dir in use.
+  process.stderr.write(
+    `\nlocal mode could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   await local?.close().catch(() => undefined);
   await mongo?.stop().catch(() => undefined);
   process.exit(1);

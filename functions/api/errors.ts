@@ -5,7 +5,13 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "#core/errors.ts";
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  StorageUnavailableError,
+  ValidationError,
+} from "#core/errors.ts";
 import { ConnectionFailedError } from "#core/ports.ts";
 import type { Logger } from "#functions/logger.ts";
 import type { ApiEnv } from "./auth.ts";
@@ -30,6 +36,7 @@ const codeOfStatus: Record<number, string> = {
   422: "invalid",
   429: "rate_limited",
   502: "connection_failed",
+  503: "storage_unavailable",
 };
 
 export function errorResponse(
@@ -86,6 +93,10 @@ export function errorHandler(log: Logger) {
     }
     if (error instanceof ConflictError) return errorResponse(c, 409, error.message);
     if (error instanceof ForbiddenError) return errorResponse(c, 403, error.message);
+    if (error instanceof StorageUnavailableError) {
+      log.error({ err: error, path: c.req.path }, "storage unavailable");
+      return errorResponse(c, 503, error.message);
+    }
     if (error instanceof ConnectionFailedError) {
       return errorResponse(c, 502, `could not reach the server: ${error.message}`, { kind: error.kind });
     }

@@ -3,7 +3,11 @@
 // settings' webhook, signed download links, and the web console at `/`.
 import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
+import type { ChildProcessJobRunner } from "#adapters/local/child-process-job-runner.ts";
+import type { CronTicker } from "#adapters/local/cron-ticker.ts";
+import { claimDataDir, type DataDirClaim } from "#adapters/local/data-dir-claim.ts";
 import { downloadRoutePrefix, SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
+import type { LocalDatabase } from "#adapters/local/sqlite-database.ts";
 import { NotFoundError } from "#core/errors.ts";
 import { loopbackCidrs } from "#core/outbound-policy.ts";
 import { type CoreDeps, listAll } from "#core/use-cases/deps.ts";
@@ -59,7 +63,33 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
   // One composition (functions/composition.ts): the task environment makes the runner a child
   // process per job and the scheduler an in-process cron ticker.
-  const { deps, runner, ticker } = composeLocal(taskEnv, { log });
+  const { deps, runner, ticker, database } = composeLocal(taskEnv, { log });
+  // Before anything runs: a second server on this data dir is refused here (DataDirInUseError). The
+  // first open of the database happens here too, with the migration of an older data dir.
+  const claim = database ? claimDataDir(database, options.dataDir) : undefined;
+  try {
+    return await startClaimed(options, { deps, runner, ticker, log, url, host, claim, database });
+  } catch (error) {
+    claim?.release();
+    throw error;
+  }
+}
+
+interface Started {
+  deps: CoreDeps;
+  runner: ChildProcessJobRunner;
+  ticker: CronTicker;
+  log: Logger;
+  url: string;
+  host: string;
+  claim: DataDirClaim | undefined;
+  database: LocalDatabase | undefined;
+}
+
+async function startClaimed(
+  options: LocalServerOptions,
+  { deps, runner, ticker, log, url, host, claim, database }: Started,
+): Promise<LocalServer> {
   const recovered = await recoverJobs(deps, localTaskAlive);
   for (const job of recovered.failed) log.warn(job, "job left running by a stopped task: recorded failed");
   for (const error of recovered.errors) log.error({ error }, "job recovery");
@@ -113,6 +143,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       await ticker.stop();
       await runner.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      claim?.release();
+      database?.close();
     })();
     return closing;
   };

@@ -55,6 +55,14 @@ export class ValidationError extends DomainError {
   }
 }
 
+/**
+ * Where the data lives cannot take the request now: a full disk, a read-only or vanished data
+ * directory, a damaged database (HTTP 503). The message names the place and the cause, never data.
+ */
+export class StorageUnavailableError extends DomainError {
+  override name = "StorageUnavailableError";
+}
+
 /** The message of anything thrown, cut to `max` characters: for records, audit entries and health. */
 export function errorMessage(error: unknown, max = 500): string {
   const text = error instanceof Error ? error.message : String(error);

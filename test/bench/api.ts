@@ -1,9 +1,9 @@
 // API: latency of the first page of GET /api/backups (the app built as local mode and Lambda build
 // it, called in-process with app.request) with 10,000 and with 100,000 backup records, on DynamoDB
-// (moto) and on the local file store, alternating. Records are loaded with the stores' bulk import.
+// (moto) and on the local store (SQLite), alternating. Records are loaded with the stores' bulk import.
 // Also measured, to explain the numbers: on DynamoDB the items each page read (Query ScannedCount)
 // and moto's own cost per Query at that table size (a Query of an empty partition of the same
-// table); on the local store, a page right after another process changed the file, and that change.
+// table); on the local store, a page right after another connection (another process) wrote, and that write.
 // And GET /api/stats (the dashboard) at each size, with the items DynamoDB returned for it (Query
 // ScannedCount and BatchGet responses): read from counters, it must not grow with the history.
 import { randomBytes } from "node:crypto";
@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { HttpWebhookSender } from "#adapters/http-webhook.ts";
-import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
 import { SignedLinkDownloads } from "#adapters/local/signed-link-downloads.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
+import { SqliteSecretStore } from "#adapters/local/sqlite-secret-store.ts";
 import { LogEventBus } from "#adapters/log/log-event-bus.ts";
 import { entitySpecs } from "#adapters/metadata-rules.ts";
 import { MongoDriverInspector } from "#adapters/mongo-driver-inspector.ts";
@@ -24,7 +25,7 @@ import type { MetadataStore } from "#core/ports.ts";
 import { createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
 import { createLogger } from "#functions/logger.ts";
-import { bulkLoadDynamoDb, bulkLoadFiles } from "#test/support/bulk-load.ts";
+import { bulkLoadDynamoDb, bulkLoadSqlite } from "#test/support/bulk-load.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 import { alternate, median, since } from "./stats.ts";
 import { awsClientConfig } from "./world.ts";
@@ -39,9 +40,9 @@ export interface ApiStepResult {
   dynamodbItemsRead: number;
   /** DynamoDB: median latency of a page from an empty partition (moto's cost per Query). */
   dynamodbEmptyPageMs: number;
-  /** Local: median latency of a first page right after another process changed the file. */
+  /** Local: median latency of a first page right after another connection wrote. */
   localAfterForeignWriteMs: number;
-  /** Local: median duration of that change (one record updated, the file rewritten). */
+  /** Local: median duration of that write (one record updated). */
   localWriteMs: number;
   /** GET /api/stats latencies. */
   statsMs: Record<ApiStoreKind, number[]>;
@@ -49,8 +50,9 @@ export interface ApiStepResult {
   dynamodbStatsItemsRead: number;
 }
 
-const servers = Array.from({ length: 20 }, () => newId());
-const databases = [
+export const benchServerIds = Array.from({ length: 20 }, () => newId());
+const servers = benchServerIds;
+export const benchDatabases = [
   "shop",
   "analytics",
   "billing",
@@ -64,11 +66,11 @@ const databases = [
 ];
 
 /** A completed (1 in 20 failed) backup record, as the engine leaves one. */
-function backupRecord(i: number): Backup {
+export function backupRecord(i: number): Backup {
   const at = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
   const failed = i % 20 === 0;
   const server = servers[i % servers.length] as string;
-  const database = databases[i % databases.length] as string;
+  const database = benchDatabases[i % benchDatabases.length] as string;
   const id = newId();
   return makeBackup({
     id,
@@ -93,15 +95,12 @@ function backupRecord(i: number): Backup {
   });
 }
 
-function appOver(store: MetadataStore, dir: string) {
+export function appOver(store: MetadataStore, dir: string) {
   const quiet = createLogger("bench-api", { level: "silent" });
   const token = randomBytes(16).toString("hex");
   const app = createApp({
     store,
-    secrets: new EncryptedFileSecretStore({
-      file: join(dir, "secrets.enc"),
-      keyFile: join(dir, "secret.key"),
-    }),
+    secrets: new SqliteSecretStore({ database: localDatabase(dir), keyFile: join(dir, "secret.key") }),
     blobs: new FileBlobStore({ dir: join(dir, "blobs") }),
     inspector: new MongoDriverInspector(),
     runner: null,
@@ -150,9 +149,9 @@ export async function benchApi(options: {
   const tableName = `bench-api-${newId().slice(-8)}`;
   await createMetadataTable(client, tableName);
   const dynamo = new DynamoDbMetadataStore({ client, tableName });
-  const local = new FileMetadataStore({ dir: join(dir, "metadata") });
-  // Another process's store on the same directory: its writes replace the file under the first.
-  const foreign = new FileMetadataStore({ dir: join(dir, "metadata") });
+  const local = new SqliteMetadataStore({ database: localDatabase(dir) });
+  // Another process's store on the same database: its own connection.
+  const foreign = new SqliteMetadataStore({ database: localDatabase(dir) });
   const get = { dynamodb: appOver(dynamo, dir), local: appOver(local, dir) };
 
   const steps: ApiStepResult[] = [];
@@ -165,7 +164,7 @@ export async function benchApi(options: {
       await bulkLoadDynamoDb({ client, tableName }, entitySpecs.backups, batch);
       const dynamoSeed = since(start);
       start = performance.now();
-      await bulkLoadFiles({ dir: join(dir, "metadata") }, entitySpecs.backups, batch);
+      await bulkLoadSqlite({ database: local.database }, entitySpecs.backups, batch);
       const localSeed = since(start);
       for (const kind of ["dynamodb", "local"] as const) await get[kind]("/api/backups", 25); // warm-up
       const listMs = await alternate(options.runs, {

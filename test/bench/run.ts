@@ -1,10 +1,11 @@
-// npm run bench [-- --quick] [-- --json FILE] [-- --check]
+// npm run bench [-- --quick] [-- --json FILE] [-- --check] [-- --only sqlite]
 // Measures the engine against the tools it wraps, memory as data grows, API cost as tables grow and
 // the Lambda bundles, on servers it starts itself (moto, FerretDB on PostgreSQL) and stops at the end.
 // Prints a table with every target and PASS/MISS; exits 0 unless --check is given and a target misses
 // (timings are for people to read, never a gate by default). Method: test/bench/README.md.
-import { readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, totalmem } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MongoClient } from "mongodb";
 import { defaultCompression } from "#core/use-cases/backups.ts";
@@ -15,6 +16,7 @@ import { benchCeiling } from "./ceiling.ts";
 import { benchCompression } from "./compression.ts";
 import { seedDatabase } from "./dataset.ts";
 import { benchDrill, drillSummary, drillTarget, formatDrill } from "./drill.ts";
+import { benchLocalStore, formatLocalStore } from "./local-store.ts";
 import { archiveFile, benchRestore } from "./restore.ts";
 import { type BenchServers, startServers } from "./servers.ts";
 import { MiB, round } from "./stats.ts";
@@ -30,12 +32,13 @@ const { values: args } = parseArgs({
     "restore-only": { type: "boolean", default: false },
     "drill-only": { type: "boolean", default: false },
     "large-mib": { type: "string" },
+    only: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
   console.log(
-    "usage: npm run bench -- [--quick] [--json FILE] [--check] [--restore-only] [--drill-only] [--large-mib N]   (see test/bench/README.md)",
+    "usage: npm run bench -- [--quick] [--json FILE] [--check] [--restore-only] [--drill-only] [--large-mib N] [--only sqlite]   (see test/bench/README.md)",
   );
   process.exit(0);
 }
@@ -54,6 +57,7 @@ const plan = args.quick
       runs: 3,
       apiCounts: [1_000, 10_000],
       apiRuns: 15,
+      localStore: { counts: [1_000, 10_000, 100_000], writes: 100, pages: 50, clients: 20, servers: 300 },
       initRuns: 5,
       ceilingMiB: 64,
     }
@@ -64,6 +68,13 @@ const plan = args.quick
       runs: 5,
       apiCounts: [10_000, 100_000],
       apiRuns: 25,
+      localStore: {
+        counts: [10_000, 100_000, 1_000_000],
+        writes: 500,
+        pages: 200,
+        clients: 50,
+        servers: 2_000,
+      },
       initRuns: 10,
       ceilingMiB: 256,
     };
@@ -84,8 +95,33 @@ function machine() {
 const log = (message: string) =>
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
+/** --only sqlite: the local store's section alone; it needs none of the servers. */
+async function localStoreOnly(started: number): Promise<number> {
+  const scratch = mkdtempSync(join(tmpdir(), "mbm-bench-"));
+  try {
+    const results = await benchLocalStore({ scratch, ...plan.localStore, log });
+    console.log(formatLocalStore(results));
+    if (args.json) {
+      const seconds = round((performance.now() - started) / 1000, 0);
+      writeFileSync(
+        args.json,
+        `${JSON.stringify({ mode: plan.mode, only: "sqlite", machine: machine(), local_store: results, seconds }, null, 2)}\n`,
+      );
+      log(`wrote ${args.json}`);
+    }
+    return 0;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
+  if (args.only !== undefined) {
+    if (args.only !== "sqlite")
+      throw new Error(`--only: the one section it selects is sqlite, got ${args.only}`);
+    return await localStoreOnly(started);
+  }
   log(`starting moto and FerretDB (${plan.mode} run)`);
   const servers = await startServers();
   const stopOnSignal = () => {
@@ -155,6 +191,8 @@ async function main(): Promise<number> {
       counts: plan.apiCounts,
       runs: plan.apiRuns,
     });
+    log("local store (SQLite)");
+    const localStore = await benchLocalStore({ scratch: servers.scratch, ...plan.localStore, log });
     log("Lambda bundles");
     const bundles = await benchBundles(servers.scratch, plan.initRuns);
 
@@ -180,8 +218,12 @@ async function main(): Promise<number> {
     const summary = summarize(results);
     const targets = [...judge(summary), drillTarget(drill)];
     console.log(`${formatSummary(summary, targets)}\n\n${formatDrill(drill)}`);
+    console.log(`\n${formatLocalStore(localStore)}`);
     if (args.json) {
-      writeFileSync(args.json, `${JSON.stringify({ ...summary, drill, targets }, null, 2)}\n`);
+      writeFileSync(
+        args.json,
+        `${JSON.stringify({ ...summary, drill, targets, local_store: localStore }, null, 2)}\n`,
+      );
       log(`wrote ${args.json}`);
     }
     return args.check && targets.some((t) => !t.pass) ? 1 : 0;

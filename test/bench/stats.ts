@@ -50,3 +50,11 @@ export async function alternate<V extends Record<string, () => Promise<unknown>>
 export function since(start: number): number {
   return round(performance.now() - start, 1);
 }
+
+/** The nearest-rank `p`th percentile (0 < p <= 100) of `values`; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}

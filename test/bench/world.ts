@@ -11,9 +11,10 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
 import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-store.ts";
-import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
+import { SqliteSecretStore } from "#adapters/local/sqlite-secret-store.ts";
 import type { Server } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
 import { loopbackCidrs } from "#core/outbound-policy.ts";
@@ -96,13 +97,11 @@ export async function engineWorld(kind: StoreKind, servers: BenchServers): Promi
     };
   } else {
     const dir = join(servers.scratch, `local-${newId().slice(-8)}`);
+    const database = localDatabase(dir);
     world = {
       kind,
-      store: new FileMetadataStore({ dir: join(dir, "metadata") }),
-      secrets: new EncryptedFileSecretStore({
-        file: join(dir, "secrets.json.enc"),
-        keyFile: join(dir, "secret.key"),
-      }),
+      store: new SqliteMetadataStore({ database }),
+      secrets: new SqliteSecretStore({ database, keyFile: join(dir, "secret.key") }),
       blobs: new FileBlobStore({ dir: join(dir, "blobs") }),
       env: { ...toolEnv(), MBM_ADAPTERS: "local", MBM_DATA_DIR: dir },
     };

@@ -10,7 +10,8 @@ import {
   DynamoDbMetadataStore,
   tableItem,
 } from "#adapters/aws/dynamodb-metadata-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
 import { entitySpecs } from "#adapters/metadata-rules.ts";
 import { awsClientConfig, awsEndpointEnv, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
@@ -31,7 +32,10 @@ backupCountersContract("DynamoDB", async () => (await freshDynamo()).store, {
   maxOps: 30,
   timeoutMs: 300_000,
 });
-backupCountersContract("file", async () => new FileMetadataStore({ dir: scratchDir("mbm-counters-") }));
+backupCountersContract(
+  "SQLite",
+  async () => new SqliteMetadataStore({ database: localDatabase(scratchDir("mbm-counters-")) }),
+);
 
 describe("DynamoDB counters", () => {
   it("a rebuild repairs counters that a write around the store left behind", async () => {

@@ -1,27 +1,31 @@
-// What issue 7 added to the metadata stores: bulk import (both adapters, test/support/bulk-load.ts) and the file store's
-// in-memory snapshot, which must see every change another store (another process) makes to the
-// file and must never let a caller's edit of a returned item reach it.
+// What issue 7 added to the metadata stores: bulk import (both adapters, test/support/bulk-load.ts),
+// and for the local store that every reader sees each change another store (another process) makes
+// and no caller's edit of a returned item reaches what is stored. (The JSON-file store kept an
+// in-memory snapshot that had to be shown to follow the file; its SQLite successor reads the
+// database each time, and these tests keep it that way.)
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
 import { entitySpecs } from "#adapters/metadata-rules.ts";
 import type { Backup } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
-import { bulkLoadDynamoDb, bulkLoadFiles } from "#test/support/bulk-load.ts";
+import { bulkLoadDynamoDb, bulkLoadSqlite } from "#test/support/bulk-load.ts";
 import { awsClientConfig, scratchDir, uniqueName } from "#test/support/env.ts";
 import { makeBackup } from "#test/support/fixtures.ts";
 
 const dynamo = new DynamoDBClient(awsClientConfig("dynamodb"));
 afterAll(() => dynamo.destroy());
 
-/** A metadata folder under the run's scratch directory (removed with it). */
-const fileStoreDir = () => join(scratchDir("bulk-"), "metadata");
+/** A data dir under the run's scratch directory (removed with it). */
+const dataDir = () => join(scratchDir("bulk-"), "data");
+const sqliteStore = (dir: string) => new SqliteMetadataStore({ database: localDatabase(dir) });
 
-describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kind) => {
+describe.each(["DynamoDB", "SQLite"] as const)("bulk import of backups (%s)", (kind) => {
   it("stores every record, newest first through the lists and their filters, and replaces an existing id", async () => {
-    let store: DynamoDbMetadataStore | FileMetadataStore;
+    let store: DynamoDbMetadataStore | SqliteMetadataStore;
     let importBackups: (backups: readonly Backup[]) => Promise<void>;
     if (kind === "DynamoDB") {
       const tableName = uniqueName("bulk");
@@ -30,9 +34,10 @@ describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kin
       importBackups = (backups) =>
         bulkLoadDynamoDb({ client: dynamo, tableName }, entitySpecs.backups, backups);
     } else {
-      const dir = fileStoreDir();
-      store = new FileMetadataStore({ dir });
-      importBackups = (backups) => bulkLoadFiles({ dir }, entitySpecs.backups, backups);
+      const sqlite = sqliteStore(dataDir());
+      store = sqlite;
+      importBackups = (backups) =>
+        bulkLoadSqlite({ database: sqlite.database }, entitySpecs.backups, backups);
     }
     const server = newId();
     const backups = Array.from({ length: 60 }, (_, i) =>
@@ -56,11 +61,11 @@ describe.each(["DynamoDB", "file"] as const)("bulk import of backups (%s)", (kin
   });
 });
 
-describe("FileMetadataStore snapshot", () => {
-  it("sees each change another store makes to the file, including through a cursor", async () => {
-    const dir = fileStoreDir();
-    const reader = new FileMetadataStore({ dir });
-    const writer = new FileMetadataStore({ dir });
+describe("SqliteMetadataStore reads", () => {
+  it("sees each change another store makes to the database, including through a cursor", async () => {
+    const dir = dataDir();
+    const reader = sqliteStore(dir);
+    const writer = sqliteStore(dir);
     const a = await writer.backups.create(makeBackup());
     expect((await reader.backups.list({}, { limit: 10 })).items.map((b) => b.id)).toEqual([a.id]);
     const b = await writer.backups.create(makeBackup());
@@ -75,7 +80,7 @@ describe("FileMetadataStore snapshot", () => {
   });
 
   it("hands out copies: editing a returned item changes nothing stored", async () => {
-    const store = new FileMetadataStore({ dir: fileStoreDir() });
+    const store = sqliteStore(dataDir());
     const created = await store.backups.create(makeBackup({ notes: "kept" }));
     created.notes = "edited by a caller";
     const got = await store.backups.get(created.id);

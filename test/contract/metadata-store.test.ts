@@ -1,14 +1,16 @@
-// Runs the metadata store contract against DynamoDB (on moto) and against the local file store, plus
-// what only one adapter can show: no Scan on DynamoDB list paths, atomic files for the file store.
+// Runs the metadata store contract against DynamoDB (on moto) and against local mode's SQLite store,
+// plus what only one adapter can show: no Scan on DynamoDB list paths, no table scan in SQLite's
+// query plans, several stores and processes on one SQLite file.
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
-import { Settings } from "#core/entities.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { collectionTable, SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
+import { type EntitySpec, entitySpecs } from "#adapters/metadata-rules.ts";
 import { newId } from "#core/ids.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeDatabase, makeRestore, makeServer, makeSettings } from "#test/support/fixtures.ts";
@@ -38,9 +40,10 @@ metadataStoreContract("DynamoDB", async () => {
   await createMetadataTable(dynamo, table);
   return () => new DynamoDbMetadataStore({ client: dynamo, tableName: table });
 });
-metadataStoreContract("file", async () => {
+metadataStoreContract("SQLite", async () => {
   const dir = join(await tempDir(), "data");
-  return () => new FileMetadataStore({ dir });
+  // A new connection each time, as another process would open the database.
+  return () => new SqliteMetadataStore({ database: localDatabase(dir) });
 });
 
 describe("DynamoDbMetadataStore", () => {
@@ -109,58 +112,71 @@ describe("DynamoDbMetadataStore", () => {
   });
 });
 
-describe("FileMetadataStore", () => {
-  it("creates its directory with mode 0700 and files with mode 0600", async () => {
-    const fresh = join(await tempDir(), "settings-first", "data");
-    await new FileMetadataStore({ dir: fresh }).settings.put(makeSettings());
-    expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+describe("SqliteMetadataStore", () => {
+  const open = (dir: string) => new SqliteMetadataStore({ database: localDatabase(dir) });
 
+  it("creates its directory with mode 0700 and the database with mode 0600", async () => {
     const dir = join(await tempDir(), "nested", "data");
-    const store = new FileMetadataStore({ dir });
+    const store = open(dir);
     await store.servers.create(makeServer());
+    await store.settings.put(makeSettings());
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    expect((await stat(join(dir, "servers.json"))).mode & 0o777).toBe(0o600);
-    await store.settings.put(makeSettings());
-    expect((await stat(join(dir, "settings.json"))).mode & 0o777).toBe(0o600);
+    const files = (await readdir(dir)).sort();
+    expect(files).toEqual(["metadata.sqlite", "metadata.sqlite-shm", "metadata.sqlite-wal"]);
+    for (const file of files) expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600);
   });
 
-  it("leaves valid JSON and no temp files after every write, sequential or concurrent", async () => {
+  it("answers every list path from an index, never by scanning a table", async () => {
     const dir = await tempDir();
-    const store = new FileMetadataStore({ dir });
-    const check = async () => {
-      const files = await readdir(dir);
-      expect(files.every((file) => file.endsWith(".json") && !file.startsWith("."))).toBe(true);
-      for (const file of files) {
-        const data = JSON.parse(await readFile(join(dir, file), "utf8")) as { items: unknown[] };
-        if (file === "settings.json") expect(Settings.safeParse(data).success).toBe(true);
-        else expect(Array.isArray(data.items)).toBe(true);
+    const store = open(dir);
+    await store.backups.create(makeBackup());
+    const plans: string[] = [];
+    const scans: string[] = [];
+    const database = store.database;
+    const filters: Array<[EntitySpec<unknown>, Record<string, string | boolean>]> = [
+      [entitySpecs.servers, {}],
+      [entitySpecs.databases, { server_id: "s" }],
+      [entitySpecs.databases, { server_id: "s", name: "shop" }],
+      [entitySpecs.databases, { enabled: true }],
+      [entitySpecs.databases, { server_id: "s", name: "shop", enabled: true }],
+      [entitySpecs.backups, {}],
+      [entitySpecs.backups, { server_id: "s" }],
+      [entitySpecs.backups, { server_id: "s", database: "shop" }],
+      [entitySpecs.backups, { status: "queued" }],
+      [entitySpecs.backups, { status: "queued", server_id: "s" }],
+      [entitySpecs.backups, { schedule_id: "x", status: "failed" }],
+      [entitySpecs.schedules, { enabled: true }],
+      [entitySpecs.restores, { target_server_id: "t", status: "failed" }],
+      [entitySpecs.drills, { backup_id: "b" }],
+      [entitySpecs.audit, { target_type: "server", target_id: "x" }],
+      [entitySpecs.audit, { actor: "alice@example.com" }],
+    ];
+    for (const [spec, filter] of filters) {
+      const fields = Object.keys(filter).sort();
+      const where = [...fields.map((f) => `"f_${f}" = ?`), "id < ?"].join(" AND ");
+      const sql = `EXPLAIN QUERY PLAN SELECT doc FROM ${collectionTable(spec)} WHERE ${where} ORDER BY id DESC LIMIT ?`;
+      const params = [
+        ...fields.map((f) => (typeof filter[f] === "boolean" ? 1 : String(filter[f]))),
+        "z",
+        26,
+      ];
+      const details = database.read((db) => db.prepare(sql).all(...params)).map((row) => String(row.detail));
+      plans.push(`${spec.collection} ${JSON.stringify(filter)}: ${details.join(" | ")}`);
+      // "SCAN <table>" alone reads every row, a temp b-tree sorts them; a filtered list must walk a
+      // filter field's index, not the id index (which would read every row to find few matches).
+      const unindexed =
+        fields.length > 0 && !details.some((d) => d.includes(`USING INDEX i_${spec.collection}_`));
+      if (unindexed || details.some((d) => /^SCAN \S+$/.test(d) || /TEMP B-TREE/.test(d))) {
+        scans.push(plans.at(-1) ?? "");
       }
-    };
-    const backup = await store.backups.create(makeBackup());
-    await check();
-    await store.backups.update(backup.id, { notes: "a" });
-    await check();
-    await store.backups.transition(backup.id, "running");
-    await check();
-    await store.backups.delete(backup.id);
-    await check();
-    await Promise.all(Array.from({ length: 20 }, () => store.backups.create(makeBackup())));
-    await Promise.all(Array.from({ length: 10 }, () => store.servers.create(makeServer())));
-    await check();
-    await store.settings.put(makeSettings());
-    await check();
-    await Promise.all(
-      Array.from({ length: 10 }, (_, i) => store.settings.put(makeSettings({ keep_last: i + 1 }))),
-    );
-    await check();
-    const data = JSON.parse(await readFile(join(dir, "backups.json"), "utf8")) as { items: unknown[] };
-    expect(data.items).toHaveLength(20);
+    }
+    expect(scans, plans.join("\n")).toEqual([]);
   });
 
-  it("shares one directory between two stores without losing writes", async () => {
+  it("shares one database between two stores without losing writes", async () => {
     const dir = await tempDir();
-    const one = new FileMetadataStore({ dir });
-    const two = new FileMetadataStore({ dir });
+    const one = open(dir);
+    const two = open(dir);
     const serverId = newId();
     const made = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -192,14 +208,16 @@ describe("FileMetadataStore", () => {
     });
   });
 
-  it("loses no write when several processes write one directory at once", async () => {
+  it("loses no write when several processes write one database at once", async () => {
     const dir = await tempDir();
-    const store = new FileMetadataStore({ dir });
+    const store = open(dir);
     const serverId = newId();
-    const writer = join(import.meta.dirname, "../support/file-store-writer.ts");
+    const writer = join(import.meta.dirname, "../support/sqlite-store-writer.ts");
     const exits = await Promise.all(
       Array.from({ length: 4 }, () => {
-        const child = spawn(process.execPath, [writer, dir, serverId, "25"], { stdio: "inherit" });
+        const child = spawn(process.execPath, [writer, dir, serverId, "25"], {
+          stdio: ["ignore", "ignore", "inherit"],
+        });
         return new Promise<number | null>((resolve) => child.once("close", resolve));
       }),
     );
@@ -207,6 +225,5 @@ describe("FileMetadataStore", () => {
     const page = await store.backups.list({ server_id: serverId }, { limit: 100 });
     expect(page.items).toHaveLength(100);
     expect(page.next_cursor).toBeNull();
-    expect(await readdir(dir)).not.toContain(expect.stringMatching(/\.tmp$|\.lock$/));
   });
 });

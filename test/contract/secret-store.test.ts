@@ -1,6 +1,6 @@
 // The SecretStore contract against both adapters, then what is particular to each.
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -11,10 +11,9 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-store.ts";
-import {
-  EncryptedFileSecretStore,
-  SecretDecryptionError,
-} from "#adapters/local/encrypted-file-secret-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import type { LocalDatabase } from "#adapters/local/sqlite-database.ts";
+import { SecretDecryptionError, SqliteSecretStore } from "#adapters/local/sqlite-secret-store.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
 import { secretStoreContract, serverId } from "./secret-store.contract.ts";
 
@@ -95,33 +94,42 @@ describe("SecretsManagerSecretStore", () => {
   });
 });
 
-describe("EncryptedFileSecretStore", () => {
+describe("SqliteSecretStore", () => {
   let dir: string;
-  let file: string;
+  let dataDir: string;
   let keyFile: string;
-  let store: EncryptedFileSecretStore;
+  let database: LocalDatabase;
+  let store: SqliteSecretStore;
+  const rows = () =>
+    database.read((db) => db.prepare("SELECT server_id, iv, tag, ciphertext FROM secrets").all());
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "mbm-secrets-"));
-    file = join(dir, "data", "secrets.json");
+    dataDir = join(dir, "data");
     keyFile = join(dir, "keys", "secret.key");
-    store = new EncryptedFileSecretStore({ file, keyFile });
-    return () => rm(dir, { recursive: true, force: true });
+    database = localDatabase(dataDir);
+    store = new SqliteSecretStore({ database, keyFile });
+    return async () => {
+      database.close();
+      await rm(dir, { recursive: true, force: true });
+    };
   });
 
-  secretStoreContract("encrypted file", () => store);
+  secretStoreContract("SQLite", () => store);
 
-  it("keeps no plaintext on disk, only version 1 entries of iv, tag and ciphertext", async () => {
+  it("keeps no plaintext on disk, only one row per server of a 12-byte iv, a tag and the ciphertext", async () => {
     const secret = `plain-${randomBytes(8).toString("hex")}`;
     const id = serverId();
     await store.put(id, secret);
-    const text = await readFile(file, "utf8");
-    expect(text).not.toContain(secret);
-    expect(text).not.toContain(Buffer.from(secret).toString("base64"));
-    const json = JSON.parse(text);
-    expect(json.version).toBe(1);
-    expect(Object.keys(json.entries[id]).sort()).toEqual(["ciphertext", "iv", "tag"]);
-    expect(Buffer.from(json.entries[id].iv, "base64")).toHaveLength(12);
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    await store.put(serverId(), "other");
+    database.close(); // checkpoints the WAL into the file
+    const bytes = await readFile(join(dataDir, "metadata.sqlite"));
+    expect(bytes.includes(Buffer.from(secret))).toBe(false);
+    expect(bytes.includes(Buffer.from(Buffer.from(secret).toString("base64")))).toBe(false);
+    const mine = rows().find((row) => row.server_id === id);
+    expect(rows()).toHaveLength(2);
+    expect(mine?.iv).toHaveLength(12);
+    expect(mine?.tag).toHaveLength(16);
+    expect((await stat(join(dataDir, "metadata.sqlite"))).mode & 0o777).toBe(0o600);
   });
 
   it("generates a 0600 key file of 32 random bytes in a 0700 directory, and reuses it", async () => {
@@ -133,16 +141,16 @@ describe("EncryptedFileSecretStore", () => {
 
     const id = serverId();
     await store.put(id, "kept");
-    const again = new EncryptedFileSecretStore({ file, keyFile });
+    const again = new SqliteSecretStore({ database: localDatabase(dataDir), keyFile });
     expect(await again.get(id)).toBe("kept");
-    const byKey = new EncryptedFileSecretStore({ file, key: key.toString("base64") });
+    const byKey = new SqliteSecretStore({ database: localDatabase(dataDir), key: key.toString("base64") });
     expect(await byKey.get(id)).toBe("kept");
   });
 
   it("refuses a key file that group or others can access", async () => {
     await store.put(serverId(), "pw");
     await chmod(keyFile, 0o644);
-    const loose = new EncryptedFileSecretStore({ file, keyFile });
+    const loose = new SqliteSecretStore({ database, keyFile });
     await expect(loose.get(serverId())).rejects.toThrow(/group or others.*0644/);
   });
 
@@ -150,23 +158,25 @@ describe("EncryptedFileSecretStore", () => {
     const secret = `secret-${randomBytes(8).toString("hex")}`;
     const id = serverId();
     await store.put(id, secret);
-    const wrong = new EncryptedFileSecretStore({ file, key: randomBytes(32).toString("base64") });
+    const wrong = new SqliteSecretStore({ database, key: randomBytes(32).toString("base64") });
     const error = await caught(wrong.get(id));
     expect(error).toBeInstanceOf(SecretDecryptionError);
-    expect((error as Error).message).toMatch(/wrong key, or the file was altered/);
+    expect((error as Error).message).toMatch(/wrong key, or the row was altered/);
     expect(everythingIn(error)).not.toContain(secret);
     await expect(wrong.put(serverId(), "other")).rejects.toBeInstanceOf(SecretDecryptionError);
     expect(await store.get(id)).toBe(secret);
   });
 
-  it("binds each entry to its server: swapped ciphertexts do not decrypt", async () => {
+  it("binds each row to its server: swapped ciphertexts do not decrypt", async () => {
     const a = serverId();
     const b = serverId();
     await store.put(a, "secret-a");
     await store.put(b, "secret-b");
-    const json = JSON.parse(await readFile(file, "utf8"));
-    [json.entries[a], json.entries[b]] = [json.entries[b], json.entries[a]];
-    await writeFile(file, JSON.stringify(json));
+    database.write((db) => {
+      db.prepare("UPDATE secrets SET server_id = 'swap' WHERE server_id = ?").run(a);
+      db.prepare("UPDATE secrets SET server_id = ? WHERE server_id = ?").run(a, b);
+      db.prepare("UPDATE secrets SET server_id = ? WHERE server_id = 'swap'").run(b);
+    });
     await expect(store.get(a)).rejects.toBeInstanceOf(SecretDecryptionError);
     await expect(store.get(b)).rejects.toBeInstanceOf(SecretDecryptionError);
   });
@@ -174,36 +184,31 @@ describe("EncryptedFileSecretStore", () => {
   it("rejects a tampered ciphertext", async () => {
     const id = serverId();
     await store.put(id, "secret");
-    const json = JSON.parse(await readFile(file, "utf8"));
-    const bytes = Buffer.from(json.entries[id].ciphertext, "base64");
+    const [row] = rows();
+    const bytes = Buffer.from(row?.ciphertext as Uint8Array);
     bytes[0] = (bytes[0] ?? 0) ^ 1;
-    json.entries[id].ciphertext = bytes.toString("base64");
-    await writeFile(file, JSON.stringify(json));
+    database.write((db) =>
+      db.prepare("UPDATE secrets SET ciphertext = ? WHERE server_id = ?").run(bytes, id),
+    );
     await expect(store.get(id)).rejects.toBeInstanceOf(SecretDecryptionError);
   });
 
   it("refuses a key that is not base64 of 32 bytes, without echoing it", async () => {
     const short = randomBytes(16).toString("base64");
-    const error = await caught(new EncryptedFileSecretStore({ file, key: short }).get(serverId()));
+    const error = await caught(new SqliteSecretStore({ database, key: short }).get(serverId()));
     expect((error as Error).message).toMatch(/32 bytes, got 16 bytes/);
     expect(everythingIn(error)).not.toContain(short);
-    await expect(new EncryptedFileSecretStore({ file, key: "not base64!" }).get(serverId())).rejects.toThrow(
+    await expect(new SqliteSecretStore({ database, key: "not base64!" }).get(serverId())).rejects.toThrow(
       /not valid base64/,
     );
   });
 
-  it("loses no entry when two store objects on the same file write concurrently", async () => {
+  it("loses no entry when two stores on the same database write concurrently", async () => {
     const key = randomBytes(32).toString("base64");
-    const one = new EncryptedFileSecretStore({ file, key });
-    const two = new EncryptedFileSecretStore({ file: join(dir, "data", "..", "data", "secrets.json"), key });
+    const one = new SqliteSecretStore({ database, key });
+    const two = new SqliteSecretStore({ database: localDatabase(join(dir, "data", "..", "data")), key });
     const ids = Array.from({ length: 20 }, () => serverId());
     await Promise.all(ids.map((id, i) => (i % 2 ? one : two).put(id, `pw-${i}`)));
     expect(await Promise.all(ids.map((id) => one.get(id)))).toEqual(ids.map((_, i) => `pw-${i}`));
-  });
-
-  it("reports a corrupt file without quoting it", async () => {
-    await store.put(serverId(), "pw");
-    await writeFile(file, '{"version": 1, "entries": {"x": ');
-    await expect(store.get(serverId())).rejects.toThrow(/is not valid JSON$/);
   });
 });

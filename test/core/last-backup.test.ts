@@ -1,7 +1,8 @@
 // A managed database's last_backup summary follows its backups' ends, newest wins, on the local
 // store; and the reaper's path (failAndAnnounce) writes it too.
 import { describe, expect, it } from "vitest";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
 import { failAndAnnounce } from "#core/use-cases/jobs.ts";
 import { noteBackupEnded } from "#core/use-cases/last-backup.ts";
 import { quietAlerts } from "#test/support/core-deps.ts";
@@ -12,7 +13,7 @@ const iso = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).t
 
 describe("last_backup", () => {
   it("records each ended backup unless a later one is already there; ignores unfinished ones", async () => {
-    const store = new FileMetadataStore({ dir: scratchDir("last-backup-") });
+    const store = new SqliteMetadataStore({ database: localDatabase(scratchDir("last-backup-")) });
     const server = await store.servers.create(makeServer());
     const db = await store.databases.create(makeDatabase({ server_id: server.id, name: "shop" }));
     const finished = (minutesAgo: number, status: "completed" | "failed") =>

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
 import { demoClusterDir, demoClusterMarker } from "../../scripts/local-servers.ts";
 import { freePort } from "../../scripts/processes.ts";
 import { repoRoot } from "../support/engine-harness.ts";
@@ -165,7 +166,7 @@ describe("local mode from npm start", () => {
 
     process.kill(-(child.pid ?? 0), "SIGINT"); // what a terminal's Ctrl-C does
     await exited;
-    const store = new FileMetadataStore({ dir: join(dataDir, "metadata") });
+    const store = new SqliteMetadataStore({ database: localDatabase(dataDir) });
     const backup = await store.backups.get(id);
     // 24 MiB of incompressible data takes seconds to dump and compress: the signal lands mid-backup.
     expect(backup).toMatchObject({ status: "failed", blob_key: null });

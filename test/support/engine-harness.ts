@@ -11,9 +11,10 @@ import { inject } from "vitest";
 import { createMetadataTable, DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
 import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-store.ts";
-import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
+import { SqliteSecretStore } from "#adapters/local/sqlite-secret-store.ts";
 import type { Backup, Compression, Drill, DrillTarget, Restore, Server } from "#core/entities.ts";
 import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
@@ -100,13 +101,12 @@ export async function awsWorld(): Promise<EngineWorld> {
 export async function localWorld(): Promise<EngineWorld> {
   const dir = scratchDir("mbm-local-");
   const blobDir = join(dir, "blobs");
+  // The test's own connection to the database the task processes open (MBM_DATA_DIR).
+  const database = localDatabase(dir);
   return {
     kind: "local",
-    store: new FileMetadataStore({ dir: join(dir, "metadata") }),
-    secrets: new EncryptedFileSecretStore({
-      file: join(dir, "secrets.json.enc"),
-      keyFile: join(dir, "secret.key"),
-    }),
+    store: new SqliteMetadataStore({ database }),
+    secrets: new SqliteSecretStore({ database, keyFile: join(dir, "secret.key") }),
     blobs: new FileBlobStore({ dir: blobDir }),
     env: { ...commonEnv(), MBM_ADAPTERS: "local", MBM_DATA_DIR: dir },
     leftovers: async (prefix) => {

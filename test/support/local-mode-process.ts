@@ -22,6 +22,8 @@ export async function startLocalMode(options: {
   token: string;
   viewerToken?: string;
   timeoutMs?: number;
+  /** false: no demo MongoDB (DEMO=0). Default on, as `npm start`. */
+  demo?: boolean;
 }): Promise<LocalModeProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -35,6 +37,7 @@ export async function startLocalMode(options: {
       API_TOKEN: options.token,
       ...(options.viewerToken ? { API_READ_TOKEN: options.viewerToken } : {}),
       MBM_LOG_LEVEL: "info",
+      ...(options.demo === false ? { DEMO: "0" } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group: stopping it stops its tasks and the demo MongoDB

@@ -1,13 +1,22 @@
 // The benchmark's pure helpers (test/bench): medians and interleaving, /proc parsing, the report's
-// verdicts and table; and the file store's cursor search. No timings here: the benchmark measures.
+// verdicts and table. No timings here: the benchmark measures.
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { firstOlderThan } from "#adapters/local/file-metadata-store.ts";
 import { parseChildCpuTicks, parseChildren, parseVmRss, processTree, treeRss } from "#test/bench/proc.ts";
 import { floorTarget, formatNumber, formatTable, formatTargets, target } from "#test/bench/report.ts";
-import { alternate, median, ratio } from "#test/bench/stats.ts";
+import { alternate, median, percentile, ratio } from "#test/bench/stats.ts";
 
 describe("bench stats", () => {
+  it("takes nearest-rank percentiles, NaN of none", () => {
+    const hundred = Array.from({ length: 100 }, (_, i) => 100 - i); // 100 .. 1, unsorted
+    expect(percentile(hundred, 50)).toBe(50);
+    expect(percentile(hundred, 99)).toBe(99);
+    expect(percentile(hundred, 100)).toBe(100);
+    expect(percentile([7, 3], 50)).toBe(3);
+    expect(percentile([7, 3], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
   it("takes medians of odd and even counts, NaN of none", () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
@@ -87,17 +96,5 @@ describe("bench report", () => {
     expect(text).toMatch(/a\s+2 x\s+<= 1 x\s+MISS/);
     expect(text).toMatch(/b\s+5 x\s+>= 3 x\s+PASS/);
     expect(text).toContain("a: why");
-  });
-});
-
-// Not the benchmark's code: the local store's cursor search (file-metadata-store.ts).
-describe("file store paging", () => {
-  it("finds the first item older than an id in a newest-first list", () => {
-    const newest = ["e", "d", "c", "b", "a"].map((id) => ({ id }));
-    expect(firstOlderThan(newest, "c")).toBe(3);
-    expect(firstOlderThan(newest, "cc")).toBe(2);
-    expect(firstOlderThan(newest, "z")).toBe(0);
-    expect(firstOlderThan(newest, "a")).toBe(5);
-    expect(firstOlderThan([], "a")).toBe(0);
   });
 });

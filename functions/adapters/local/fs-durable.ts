@@ -1,5 +1,6 @@
 // File-system helpers of the local adapters: errno checks, durable renames and whole-file writes.
 import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync } from "node:fs";
 import { link, mkdir, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -18,6 +19,20 @@ export async function syncDir(dir: string): Promise<void> {
     }
   } catch {
     // The rename itself has happened; only its durability across a power cut is in question.
+  }
+}
+
+/** syncDir for synchronous callers (the database's opening steps). */
+export function syncDirSync(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // As in syncDir: the rename has happened either way.
   }
 }
 
