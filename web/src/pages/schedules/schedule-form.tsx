@@ -2,6 +2,7 @@
 // with the API's own validators), then shows any 422 details next to their fields.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
+import type { Body } from "../../lib/api.ts";
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
 import { allDatabasesOf } from "../../lib/list-all.ts";
@@ -33,6 +34,10 @@ type Values = {
   keep_last: string;
   enabled: boolean;
 };
+
+type ScheduleBody = Body<"POST", "/api/schedules">;
+/** The document lists the canonical IANA names; the API accepts their aliases too, as typed here. */
+type TimeZoneName = NonNullable<ScheduleBody["timezone"]>;
 
 const NEW_CRON: CronState = {
   preset: "daily",
@@ -111,7 +116,7 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
     const body = {
       name: values.name.trim(),
       cron_expression: cron.expression.trim(),
-      timezone: values.timezone.trim(),
+      timezone: values.timezone.trim() as TimeZoneName,
       server_id: values.server_id || null,
       database: values.server_id && values.database ? values.database : null,
       ...(values.retention_days.trim() ? { retention_days: Number(values.retention_days) } : {}),
