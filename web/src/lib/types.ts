@@ -15,3 +15,24 @@ export type Stats = Reply<"GET", "/api/stats">;
 export type DayFigures = Stats["history"][number];
 export type Rate = Stats["success_rate"]["last_24h"];
 export type Me = Reply<"GET", "/api/me">;
+export type Drill = Reply<"GET", "/api/drills/{id}">;
+export type DrillTarget = Drill["target"];
+/** A backup's latest drill proof (the drill's `result` once it ended). */
+export type Verification = NonNullable<Backup["verification"]>;
+/**
+ * GET /api/stats `drills`, as branch drill-rules adds it; hand-written until the document states it,
+ * then `Stats["drills"]`.
+ */
+export interface DrillStats {
+  proven_databases: number;
+  managed_databases: number;
+  share: number | null;
+  oldest_proof_at: string | null;
+  databases: {
+    server_id: string;
+    database: string;
+    last_verified_at: string | null;
+    recovery_ms: number | null;
+    status: "passed" | "failed" | null;
+  }[];
+}
