@@ -3,6 +3,8 @@
 // read, replace, remove, page) and a SettingsStorage; the checks of ids, limits, filters, schemas,
 // patches and transitions, their errors and the cursors live here once, so a new store (SQLite for
 // local mode) cannot answer differently from the others.
+
+import { type CounterFields, type CounterKey, countersOf } from "#core/backup-counters.ts";
 import {
   type AuditEntry,
   type Backup,
@@ -17,6 +19,7 @@ import {
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import type {
   AuditFilter,
+  BackupCounters,
   BackupFilter,
   DatabaseFilter,
   DrillFilter,
@@ -74,6 +77,17 @@ export interface CollectionStorage<T extends { id: string }> {
 export interface SettingsStorage {
   read(): Promise<Settings | undefined>;
   write(settings: Settings): Promise<void>;
+}
+
+/**
+ * Where the backup counters live. A storage of the backups collection applies
+ * `counterDelta(before, after)` of each insert, replace and remove in the same write; this reads them
+ * and replaces them whole for a rebuild.
+ */
+export interface CounterStorage {
+  read(keys: readonly CounterKey[]): Promise<Map<CounterKey, CounterFields>>;
+  /** Replaces every counter document with `counters`; documents not in it are removed. */
+  replaceAll(counters: Map<CounterKey, CounterFields>): Promise<void>;
 }
 
 /** Opens a collection's storage for a spec of the shared table. */
@@ -200,10 +214,16 @@ export class CheckedMetadataStore implements MetadataStore {
   readonly schedules: EntityStore<Schedule, ScheduleFilter>;
   readonly restores: JobStore<Restore, RestoreFilter>;
   readonly drills: JobStore<Drill, DrillFilter>;
+  readonly counters: BackupCounters;
   readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
   readonly settings: SettingsStore;
 
-  constructor(open: OpenCollection, settings: SettingsStorage) {
+  /**
+   * `counters: "recount"` for a storage that cannot keep counters in its writes (the legacy JSON
+   * files): each read recounts every backup, which costs what the history costs but never stops
+   * short of it.
+   */
+  constructor(open: OpenCollection, settings: SettingsStorage, counters: CounterStorage | "recount") {
     this.servers = entityStore(entitySpecs.servers, open);
     this.databases = entityStore(entitySpecs.databases, open);
     this.backups = jobStore(entitySpecs.backups, open);
@@ -218,5 +238,28 @@ export class CheckedMetadataStore implements MetadataStore {
       list: (filter, page) => audit.list(filter, page),
     };
     this.settings = new CheckedSettingsStore(settings);
+    const backups = this.backups;
+    const recount = async () => {
+      const all: Backup[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await backups.list({}, { limit: 100, cursor });
+        all.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      return { all, counters: countersOf(all) };
+    };
+    this.counters = {
+      read: async (keys) => {
+        if (counters !== "recount") return await counters.read(keys);
+        const { counters: all } = await recount();
+        return new Map(keys.flatMap((k) => (all.has(k) ? [[k, all.get(k) ?? {}] as const] : [])));
+      },
+      rebuild: async () => {
+        const { all, counters: counted } = await recount();
+        if (counters !== "recount") await counters.replaceAll(counted);
+        return { backups: all.length, documents: counted.size };
+      },
+    };
   }
 }

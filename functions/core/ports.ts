@@ -1,6 +1,7 @@
 // The ports through which the core reaches the world. Each has an AWS adapter and an embedded
 // (local mode) adapter; one contract suite per port in test/contract runs against both.
 import type { Readable } from "node:stream";
+import type { CounterFields, CounterKey } from "./backup-counters.ts";
 import type {
   AuditEntry,
   Backup,
@@ -102,6 +103,21 @@ export interface SettingsStore {
   put(settings: Settings): Promise<Settings>;
 }
 
+/**
+ * The backup counters (core/backup-counters.ts): kept by the store in the same conditional write or
+ * transaction as each backup write, so the dashboard reads a few documents whatever the history.
+ */
+export interface BackupCounters {
+  /** The counter documents asked for; one that was never written reads as absent (all zero). */
+  read(keys: readonly CounterKey[]): Promise<Map<CounterKey, CounterFields>>;
+  /**
+   * Recounts every backup record and replaces all counter documents with the result: the repair
+   * for counters that drifted (a write made around the store). Writes made while it runs may be
+   * lost from the counters, so it is meant for a quiet moment; run it again if in doubt.
+   */
+  rebuild(): Promise<{ backups: number; documents: number }>;
+}
+
 export interface MetadataStore {
   servers: EntityStore<Server, ServerFilter>;
   databases: EntityStore<ManagedDatabase, DatabaseFilter>;
@@ -109,6 +125,7 @@ export interface MetadataStore {
   schedules: EntityStore<Schedule, ScheduleFilter>;
   restores: JobStore<Restore, RestoreFilter>;
   drills: JobStore<Drill, DrillFilter>;
+  counters: BackupCounters;
   /** Append-only: update and delete are not part of an audit log. */
   audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
   settings: SettingsStore;

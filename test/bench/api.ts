@@ -4,6 +4,8 @@
 // Also measured, to explain the numbers: on DynamoDB the items each page read (Query ScannedCount)
 // and moto's own cost per Query at that table size (a Query of an empty partition of the same
 // table); on the local store, a page right after another process changed the file, and that change.
+// And GET /api/stats (the dashboard) at each size, with the items DynamoDB returned for it (Query
+// ScannedCount and BatchGet responses): read from counters, it must not grow with the history.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -41,6 +43,10 @@ export interface ApiStepResult {
   localAfterForeignWriteMs: number;
   /** Local: median duration of that change (one record updated, the file rewritten). */
   localWriteMs: number;
+  /** GET /api/stats latencies. */
+  statsMs: Record<ApiStoreKind, number[]>;
+  /** DynamoDB: items read for one GET /api/stats. */
+  dynamodbStatsItemsRead: number;
 }
 
 const servers = Array.from({ length: 20 }, () => newId());
@@ -109,10 +115,12 @@ function appOver(store: MetadataStore, dir: string) {
   return async (path: string, expectItems: number): Promise<number> => {
     const start = performance.now();
     const res = await app.request(path, { headers: { authorization: `Bearer ${token}` } });
-    const body = (await res.json()) as { items?: unknown[] };
+    const body = (await res.json()) as { items?: unknown[]; backups?: { total?: number } };
     const ms = since(start);
-    if (res.status !== 200 || body.items?.length !== expectItems) {
-      throw new Error(`GET ${path}: ${res.status}, ${body.items?.length} items`);
+    // A list returns its page; the stats count every backup (expectItems: the records loaded).
+    const got = path === "/api/stats" ? body.backups?.total : body.items?.length;
+    if (res.status !== 200 || got !== expectItems) {
+      throw new Error(`GET ${path}: ${res.status}, ${got} where ${expectItems} were expected`);
     }
     return ms;
   };
@@ -130,8 +138,11 @@ export async function benchApi(options: {
   client.middlewareStack.add(
     (next) => async (args) => {
       const out = await next(args);
-      const counted = (out.output as { ScannedCount?: number } | undefined)?.ScannedCount;
-      if (typeof counted === "number") scanned += counted;
+      const output = out.output as
+        | { ScannedCount?: number; Responses?: Record<string, unknown[]> }
+        | undefined;
+      if (typeof output?.ScannedCount === "number") scanned += output.ScannedCount;
+      for (const items of Object.values(output?.Responses ?? {})) scanned += items.length;
       return out;
     },
     { step: "initialize", name: "countScanned" },
@@ -175,7 +186,17 @@ export async function benchApi(options: {
         writes.push(since(start));
         afterWrite.push(await get.local("/api/backups", 25));
       }
+      for (const kind of ["dynamodb", "local"] as const) await get[kind]("/api/stats", count); // warm-up
+      const statsMs = await alternate(options.runs, {
+        dynamodb: () => get.dynamodb("/api/stats", count),
+        local: () => get.local("/api/stats", count),
+      });
+      scanned = 0;
+      await get.dynamodb("/api/stats", count);
+      const statsItemsRead = scanned;
       steps.push({
+        statsMs,
+        dynamodbStatsItemsRead: statsItemsRead,
         records: count,
         seedMs: { dynamodb: dynamoSeed, local: localSeed },
         listMs,

@@ -111,8 +111,17 @@ function apiSummary(steps: ApiStepResult[]) {
       seed_100k_ms: round(small.seedMs[k] + large.seedMs[k], 0),
     };
   };
+  const statsOf = (step: ApiStepResult) => ({
+    dynamodb: round(median(step.statsMs.dynamodb), 1),
+    local: round(median(step.statsMs.local), 1),
+  });
+  const stats10k = statsOf(small);
+  const stats100k = statsOf(large);
   const dynamodb = {
     ...store("dynamodb"),
+    stats_ratio: ratio(stats100k.dynamodb, stats10k.dynamodb),
+    stats_items_read_10k: small.dynamodbStatsItemsRead,
+    stats_items_read_100k: large.dynamodbStatsItemsRead,
     items_read_10k: small.dynamodbItemsRead,
     items_read_100k: large.dynamodbItemsRead,
     empty_page_10k_ms: round(small.dynamodbEmptyPageMs, 1),
@@ -120,6 +129,7 @@ function apiSummary(steps: ApiStepResult[]) {
   };
   const local = {
     ...store("local"),
+    stats_ratio: ratio(stats100k.local, stats10k.local),
     after_foreign_write_10k_ms: round(small.localAfterForeignWriteMs, 1),
     after_foreign_write_100k_ms: round(large.localAfterForeignWriteMs, 1),
     write_10k_ms: round(small.localWriteMs, 1),
@@ -127,6 +137,8 @@ function apiSummary(steps: ApiStepResult[]) {
   };
   const headline = dynamodb.list_ratio >= local.list_ratio ? dynamodb : local;
   return {
+    stats_10k_ms: stats10k,
+    stats_100k_ms: stats100k,
     counts: [small.records, large.records],
     list_10k_ms: headline.list_10k_ms,
     list_100k_ms: headline.list_100k_ms,
@@ -251,6 +263,14 @@ export function judge(s: Summary): Target[] {
       "x",
     ),
     target("list large / small (local)", s.api.local.list_ratio, 2, "x"),
+    target("stats large / small (dynamodb)", s.api.dynamodb.stats_ratio, 2, "x", moto),
+    target(
+      "items read per stats large / small (dynamodb)",
+      ratio(s.api.dynamodb.stats_items_read_100k, s.api.dynamodb.stats_items_read_10k),
+      2,
+      "x",
+    ),
+    target("stats large / small (local)", s.api.local.stats_ratio, 2, "x"),
     floorTarget(`${c.default_codec} vs mongodump --gzip`, c.default_vs_mongodump_gzip, 3, "x"),
     // Every codec written must restore: the count read, held to the count written.
     floorTarget("codecs restore reads", reads.filter(Boolean).length, reads.length, `of ${reads.length}`),

@@ -114,6 +114,17 @@ export function formatSummary(s: Summary, targets: Target[]): string {
       ],
     ]),
     formatTable([
+      ["GET /api/stats", `${s.api.counts[0]} ms`, `${s.api.counts[1]} ms`, "ratio", "items read"],
+      [
+        "dynamodb (moto)",
+        s.api.stats_10k_ms.dynamodb,
+        s.api.stats_100k_ms.dynamodb,
+        dynamodb.stats_ratio,
+        pair(dynamodb.stats_items_read_10k, dynamodb.stats_items_read_100k),
+      ],
+      ["local", s.api.stats_10k_ms.local, s.api.stats_100k_ms.local, local.stats_ratio, ""],
+    ]),
+    formatTable([
       ["lambda bundle", "KiB at cold start", "KiB in all", "cold init ms"],
       ...Object.entries(s.bundles).map(([n, v]) => [n, v.kb, v.total_kb, v.init_ms]),
     ]),

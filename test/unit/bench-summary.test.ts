@@ -40,6 +40,8 @@ function apiStep(records: number, dynamodbMs: number, localMs: number, itemsRead
     dynamodbEmptyPageMs: 1,
     localAfterForeignWriteMs: 1,
     localWriteMs: 1,
+    statsMs: { dynamodb: [dynamodbMs, dynamodbMs, 10 * dynamodbMs], local: [localMs, localMs, 0] },
+    dynamodbStatsItemsRead: 200,
   };
 }
 
@@ -193,6 +195,9 @@ describe("bench summary", () => {
       ["list large / small (dynamodb)", 7, "<=", 2, "MISS"],
       ["items read per page large / small (dynamodb)", 1.038, "<=", 2, "PASS"],
       ["list large / small (local)", 1.5, "<=", 2, "PASS"],
+      ["stats large / small (dynamodb)", 7, "<=", 2, "MISS"],
+      ["items read per stats large / small (dynamodb)", 1, "<=", 2, "PASS"],
+      ["stats large / small (local)", 1.5, "<=", 2, "PASS"],
       ["zstd vs mongodump --gzip", 10, ">=", 3, "PASS"],
       ["codecs restore reads", 2, ">=", 3, "MISS"],
       ["api bundle (cold-start code)", 0.684, "<=", 1, "PASS"],

@@ -64,7 +64,7 @@ function mapStore() {
     const collection = new MapCollection<T>();
     collections.set(spec.collection, collection as unknown as MapCollection<{ id: string }>);
     return collection;
-  }, settingsStorage);
+  }, settingsStorage, "recount");
   return { store, collection: (name: string) => collections.get(name) as MapCollection<{ id: string }> };
 }
 

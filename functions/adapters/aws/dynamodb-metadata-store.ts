@@ -42,6 +42,10 @@
 //
 // Writes: create is conditional on attribute_not_exists(pk); update and transition read the item and
 // put the new one conditional on the internal version `_v` (and, for a transition, on the status).
+// Backups are written in a TransactWriteItems with the ADDs of their counters (core/backup-counters.ts):
+//   pk = "STATS#<total|day:YYYY-MM-DD|hour:YYYY-MM-DDTHH>", sk = "STATS", gsi1pk = "STATS"
+// so GET /api/stats reads 79 items (BatchGet) whatever the table holds, and a counter can never
+// disagree with the write it counts (both land or neither). The rebuild lists them through gsi1.
 // Settings are replaced whole by a plain Put (no read-modify-write, so no `_v`; the last put wins)
 // and read with a consistent Get.
 //
@@ -56,21 +60,32 @@ import {
   DynamoDBClient,
   DynamoDBServiceException,
   ResourceInUseException,
+  TransactionCanceledException,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { JobStatus, Settings } from "#core/entities.ts";
+import {
+  type CounterDelta,
+  type CounterFields,
+  type CounterKey,
+  counterDelta,
+} from "#core/backup-counters.ts";
+import type { Backup, JobStatus, Settings } from "#core/entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "#core/errors.ts";
 import { activeStatuses } from "#core/state-machine.ts";
 import {
   CheckedMetadataStore,
   type CollectionStorage,
+  type CounterStorage,
   type SettingsStorage,
 } from "../metadata-collections.ts";
 import type { CheckedFilter, CollectionName, EntitySpec, FilterValue } from "../metadata-rules.ts";
@@ -246,6 +261,152 @@ function isItemTooLarge(error: unknown): boolean {
   );
 }
 
+/**
+ * A lost condition: a plain write's, or the entity's own in a transaction (the counters' updates
+ * have none). A transaction cancelled for another reason (a conflict with a concurrent transaction
+ * on a counter: TransactionConflict) is retried too, as the SDK does not retry it by itself.
+ */
+function isConditionFailure(error: unknown): boolean {
+  if (error instanceof ConditionalCheckFailedException) return true;
+  if (!(error instanceof TransactionCanceledException)) return false;
+  const codes = (error.CancellationReasons ?? []).map((r) => r.Code);
+  return codes[0] === "ConditionalCheckFailed" || codes.includes("TransactionConflict");
+}
+
+function versionCondition(version: unknown) {
+  return typeof version === "number"
+    ? {
+        ConditionExpression: "#v = :v",
+        ExpressionAttributeNames: { "#v": "_v" },
+        ExpressionAttributeValues: { ":v": version },
+      }
+    : { ConditionExpression: "attribute_not_exists(#v)", ExpressionAttributeNames: { "#v": "_v" } };
+}
+
+const COUNTER_PREFIX = "STATS#";
+const counterItemKey = (key: CounterKey) => ({ pk: `${COUNTER_PREFIX}${key}`, sk: "STATS" });
+
+/** One ADD update per counter document the delta touches (the document is created by its first ADD). */
+function counterUpdates(tableName: string, delta: CounterDelta): Record<string, unknown>[] {
+  return [...delta].map(([key, fields]) => {
+    const names: Record<string, string> = { "#g": "gsi1pk", "#gs": "gsi1sk" };
+    const values: Record<string, unknown> = { ":g": "STATS", ":gs": key };
+    const adds = Object.entries(fields).map(([field, n], i) => {
+      names[`#a${i}`] = field;
+      values[`:a${i}`] = n;
+      return `#a${i} :a${i}`;
+    });
+    return {
+      Update: {
+        TableName: tableName,
+        Key: counterItemKey(key),
+        UpdateExpression: `SET #g = :g, #gs = :gs ADD ${adds.join(", ")}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  });
+}
+
+const COUNTER_FIELDS = new Set([
+  "queued",
+  "running",
+  "completed",
+  "failed",
+  "cancelled",
+  "bytes_stored",
+  "bytes",
+]);
+
+function counterFieldsOf(raw: Record<string, unknown>): CounterFields {
+  const fields: CounterFields = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (COUNTER_FIELDS.has(name) && typeof value === "number" && value !== 0) {
+      fields[name as keyof CounterFields] = value;
+    }
+  }
+  return fields;
+}
+
+/**
+ * Adds `delta` to the counters outside any entity write: for a bulk loader of new backups
+ * (test/support/bulk-load.ts), which writes items around the store.
+ */
+export async function addToCounters(
+  client: DynamoDBClient,
+  tableName: string,
+  delta: CounterDelta,
+): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(client);
+  for (const update of counterUpdates(tableName, delta)) {
+    const { Update } = update as { Update: ConstructorParameters<typeof UpdateCommand>[0] };
+    await doc.send(new UpdateCommand(Update));
+  }
+}
+
+/** The counter documents: items outside the entity indexes (gsi1 partition STATS lists them). */
+class DynamoDbCounters implements CounterStorage {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(doc: DynamoDBDocumentClient, tableName: string) {
+    this.doc = doc;
+    this.tableName = tableName;
+  }
+
+  async read(keys: readonly CounterKey[]): Promise<Map<CounterKey, CounterFields>> {
+    const result = new Map<CounterKey, CounterFields>();
+    const unique = [...new Set(keys)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let request: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map(counterItemKey);
+      for (let attempt = 0; request && request.length > 0; attempt++) {
+        const out = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } },
+          }),
+        );
+        for (const raw of out.Responses?.[this.tableName] ?? []) {
+          result.set(String(raw.pk).slice(COUNTER_PREFIX.length) as CounterKey, counterFieldsOf(raw));
+        }
+        request = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+        if (request && request.length > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+      }
+    }
+    return result;
+  }
+
+  async replaceAll(counters: Map<CounterKey, CounterFields>): Promise<void> {
+    const existing: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :g",
+          ExpressionAttributeValues: { ":g": "STATS" },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const raw of out.Items ?? []) existing.push(String(raw.pk));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    const keep = new Set([...counters.keys()].map((k) => counterItemKey(k).pk));
+    for (const pk of existing) {
+      if (!keep.has(pk))
+        await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk: "STATS" } }));
+    }
+    for (const [key, fields] of counters) {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...counterItemKey(key), gsi1pk: "STATS", gsi1sk: key, ...fields },
+        }),
+      );
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The stores.
 // ---------------------------------------------------------------------------------------------
@@ -309,20 +470,38 @@ class DynamoDbCollection<T extends { id: string }> implements CollectionStorage<
     this.layout = tableLayouts[spec.collection];
   }
 
+  /** Backups carry counters: their writes go in a transaction with the counters' ADDs. */
+  private get counted(): boolean {
+    return this.spec.collection === "backups";
+  }
+
   async insert(item: T): Promise<boolean> {
+    const put = {
+      TableName: this.tableName,
+      Item: tableItem(this.spec, item),
+      ConditionExpression: "attribute_not_exists(pk)",
+    };
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: tableItem(this.spec, item),
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
+      if (this.counted) {
+        await this.transact({ Put: put }, counterDelta(undefined, item as unknown as Backup));
+      } else {
+        await this.doc.send(new PutCommand(put));
+      }
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailure(error)) return false;
       throw this.translate(error);
     }
+  }
+
+  /** The entity's own write and its counter updates, all or nothing. */
+  private async transact(write: Record<string, unknown>, delta: CounterDelta): Promise<void> {
+    await this.doc.send(
+      new TransactWriteCommand({
+        // The entity first: a cancellation's first reason is then its condition.
+        TransactItems: [write, ...counterUpdates(this.tableName, delta)],
+      }),
+    );
   }
 
   async read(id: string): Promise<T | undefined> {
@@ -331,14 +510,39 @@ class DynamoDbCollection<T extends { id: string }> implements CollectionStorage<
   }
 
   async remove(id: string): Promise<boolean> {
-    const out = await this.doc.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: primaryKey(this.layout, id),
-        ReturnValues: "ALL_OLD",
-      }),
-    );
-    return out.Attributes !== undefined;
+    if (!this.counted) {
+      const out = await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: primaryKey(this.layout, id),
+          ReturnValues: "ALL_OLD",
+        }),
+      );
+      return out.Attributes !== undefined;
+    }
+    // The counters need what is deleted: read it, then delete that version with its counters.
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const raw = await this.readRaw(id);
+      if (!raw) return false;
+      const version = raw._v;
+      try {
+        await this.transact(
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: primaryKey(this.layout, id),
+              ...versionCondition(version),
+            },
+          },
+          counterDelta(withoutInternal(raw) as unknown as Backup, undefined),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw this.translate(error);
+        await sleep(Math.random() * 5 * attempt);
+      }
+    }
+    throw new ConflictError(`${this.spec.entity} ${id} is changing too often; try again`);
   }
 
   /** A cursor walks one index: replayed on a filter that plans another, it would skip or repeat. */
@@ -417,19 +621,23 @@ class DynamoDbCollection<T extends { id: string }> implements CollectionStorage<
         });
         condition += ` AND #status IN (${placeholders.join(", ")})`;
       }
+      const put = {
+        TableName: this.tableName,
+        Item: tableItem(this.spec, next, (typeof version === "number" ? version : 0) + 1),
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+      };
       try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: tableItem(this.spec, next, (typeof version === "number" ? version : 0) + 1),
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
-          }),
-        );
+        if (this.counted) {
+          const before = withoutInternal(raw) as unknown as Backup;
+          await this.transact({ Put: put }, counterDelta(before, next as unknown as Backup));
+        } else {
+          await this.doc.send(new PutCommand(put));
+        }
         return next;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw this.translate(error);
+        if (!isConditionFailure(error)) throw this.translate(error);
         await sleep(Math.random() * 5 * attempt);
       }
     }
@@ -498,6 +706,10 @@ export class DynamoDbMetadataStore extends CheckedMetadataStore {
     const doc = DynamoDBDocumentClient.from(client ?? new DynamoDBClient({}), {
       marshallOptions: { removeUndefinedValues: true },
     });
-    super((spec) => new DynamoDbCollection(doc, tableName, spec), new DynamoDbSettings(doc, tableName));
+    super(
+      (spec) => new DynamoDbCollection(doc, tableName, spec),
+      new DynamoDbSettings(doc, tableName),
+      new DynamoDbCounters(doc, tableName),
+    );
   }
 }

@@ -1,5 +1,5 @@
 // JobRunner on ECS: each job is one Fargate task of the task image, started with RunTask and the
-// command `backup|restore <id>`. Only the job's kind and id travel (argv, tags, startedBy): the
+// command `backup|import|restore|verify <id>`. Only the job's kind and id travel (argv, tags, startedBy): the
 // task's configuration is the task definition's environment, secrets are read by the task itself.
 import {
   ConflictException,

@@ -269,6 +269,6 @@ export class FileMetadataStore extends CheckedMetadataStore {
       );
       return made;
     };
-    super((spec) => new FileCollection(root, spec, ready), new FileSettings(root, ready));
+    super((spec) => new FileCollection(root, spec, ready), new FileSettings(root, ready), "recount");
   }
 }

@@ -96,11 +96,13 @@ export async function audited<T>(
   return result;
 }
 
-/** Every item of a paged list (for the few places that must see them all, such as fan-out). */
+/**
+ * Every item of a paged list (for the few places that must see them all, such as fan-out). There
+ * is no cap: a caller that stopped at a fixed count would act on part of the data without knowing.
+ */
 export async function listAll<T, F>(
   list: (filter: F, page: PageRequest) => Promise<Page<T>>,
   filter: F,
-  max = 100_000,
 ): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
@@ -108,7 +110,7 @@ export async function listAll<T, F>(
     const page = await list(filter, { limit: 100, cursor });
     items.push(...page.items);
     cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < max);
+  } while (cursor);
   return items;
 }
 

@@ -3,7 +3,7 @@
 // (document counts, indexes, validate), cleans up, and records the proof on the backup. This module
 // asks for drills (by request, after a scheduled backup); drill-outcome.ts records their end.
 import type { Backup, Drill, DrillTarget, Schedule, Settings } from "../entities.ts";
-import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { DrillFilter, Page, PageRequest } from "../ports.ts";
 import { activeStatuses } from "../state-machine.ts";

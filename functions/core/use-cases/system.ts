@@ -1,4 +1,5 @@
 // Health and dashboard statistics.
+import { type CounterFields, type CounterKey, dayKey, hourKey } from "../backup-counters.ts";
 import { type Backup, JobStatus } from "../entities.ts";
 import { errorMessage } from "../errors.ts";
 import {
@@ -57,17 +58,21 @@ export async function health(
 
 const DAY = 86_400_000;
 
-function successRate(backups: Backup[], since: number): SuccessRate {
-  const finished = backups.filter((b) => b.finished_at && Date.parse(b.finished_at) >= since);
-  const completed = finished.filter((b) => b.status === "completed").length;
-  const failed = finished.filter((b) => b.status === "failed").length;
-  return { completed, failed, rate: completed + failed > 0 ? completed / (completed + failed) : null };
-}
-
 /** Days of history the dashboard charts: a month shows a weekly pattern and a trend. */
 const HISTORY_DAYS = 30;
 
-/** Per-day outcomes and stored bytes for the last `days` UTC days, oldest first (pure). */
+/** The last `days` UTC dates (`YYYY-MM-DD`), oldest first. */
+export function dailyHistoryDates(now: Date, days = HISTORY_DAYS): string[] {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return Array.from({ length: days }, (_, i) =>
+    new Date(today - (days - 1 - i) * DAY).toISOString().slice(0, 10),
+  );
+}
+
+/**
+ * Per-day outcomes and stored bytes for the last `days` UTC days, oldest first, recounted from the
+ * records (pure): what the counters must agree with (test/unit/daily-history.test.ts).
+ */
 export function dailyHistory(backups: Backup[], now: Date, days = HISTORY_DAYS): DayFigures[] {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const first = today - (days - 1) * DAY;
@@ -102,37 +107,62 @@ export function dailyHistory(backups: Backup[], now: Date, days = HISTORY_DAYS):
   return result;
 }
 
+/** The dashboard's days (`dates`, oldest first, ending today) from the counters: what dailyHistory recounts. */
+export function historyFromCounters(
+  counters: ReadonlyMap<CounterKey, CounterFields>,
+  dates: readonly string[],
+): DayFigures[] {
+  const days = dates.map((date) => {
+    const day = counters.get(dayKey(date)) ?? {};
+    return {
+      date,
+      completed: day.completed ?? 0,
+      failed: day.failed ?? 0,
+      bytes_written: day.bytes ?? 0,
+      bytes_stored: 0,
+    };
+  });
+  // Stored at the end of a day: what is stored now, less what later days wrote.
+  let stored = counters.get("total")?.bytes_stored ?? 0;
+  for (let i = days.length - 1; i >= 0; i--) {
+    const day = days[i] as DayFigures;
+    day.bytes_stored = stored;
+    stored -= day.bytes_written;
+  }
+  return days;
+}
+
+/** Per-hour figures of the last 7 days: the success rates' windows, to the hour. */
+const RATE_HOURS = 7 * 24;
+
 /**
- * Dashboard figures. Counting by status pages through each status's index: the cost grows with
- * the number of backups, which is fine for a dashboard (not for a list page); the rates and the
- * charts read only the last 30 days, newest first, plus the completed list already read.
+ * Dashboard figures. The backup figures come from the store's counters (core/backup-counters.ts),
+ * kept with every backup write: 1 + 30 days + 168 hours of documents, whatever the history's length.
+ * The success rates are of whole UTC hours (the current one included), the charts of UTC days.
  */
 export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()): Promise<Stats> {
-  const byStatus = {} as Record<JobStatus, number>;
-  let completedAll: Backup[] = [];
-  let bytesStored = 0;
-  await Promise.all(
-    JobStatus.options.map(async (status) => {
-      const items = await listAll((f, p) => deps.store.backups.list(f, p), { status });
-      byStatus[status] = items.length;
-      if (status === "completed") {
-        completedAll = items;
-        bytesStored = items.reduce((sum, b) => sum + (b.size_bytes ?? 0), 0);
-      }
-    }),
+  const hourStart = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
+  const hours = Array.from({ length: RATE_HOURS }, (_, i) =>
+    hourKey(new Date(hourStart - i * 3_600_000).toISOString()),
   );
-  const weekAgo = now.getTime() - 7 * DAY;
-  const historyStart = now.getTime() - HISTORY_DAYS * DAY;
-  const recent: Backup[] = [];
-  let cursor: string | undefined;
-  // Newest first: stop at the first page that reaches past the history window.
-  do {
-    const page = await deps.store.backups.list({}, { limit: 100, cursor });
-    recent.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-    const oldest = page.items.at(-1);
-    if (oldest && Date.parse(oldest.created_at) < historyStart) break;
-  } while (cursor);
+  const history = dailyHistoryDates(now);
+  const counters = await deps.store.counters.read(["total", ...history.map((d) => dayKey(d)), ...hours]);
+  const total = counters.get("total") ?? {};
+  const byStatus = Object.fromEntries(JobStatus.options.map((s) => [s, total[s] ?? 0])) as Record<
+    JobStatus,
+    number
+  >;
+  const rate = (n: number): SuccessRate => {
+    let completed = 0;
+    let failed = 0;
+    for (const key of hours.slice(0, n)) {
+      completed += counters.get(key)?.completed ?? 0;
+      failed += counters.get(key)?.failed ?? 0;
+    }
+    return { completed, failed, rate: completed + failed > 0 ? completed / (completed + failed) : null };
+  };
+  const bytesStored = total.bytes_stored ?? 0;
+  const days = historyFromCounters(counters, history);
   const [servers, databases, schedules] = await Promise.all([
     listAll((f, p) => deps.store.servers.list(f, p), {}),
     listAll((f, p) => deps.store.databases.list(f, p), {}),
@@ -151,13 +181,9 @@ export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()): Pr
     databases: { total: databases.length, enabled: databases.filter((d) => d.enabled).length },
     backups: { by_status: byStatus, total: Object.values(byStatus).reduce((a, b) => a + b, 0) },
     bytes_stored: bytesStored,
-    success_rate: {
-      last_24h: successRate(recent, now.getTime() - DAY),
-      last_7d: successRate(recent, weekAgo),
-    },
+    success_rate: { last_24h: rate(24), last_7d: rate(RATE_HOURS) },
     schedules: { enabled: schedules.length },
     next_runs: nextRuns,
-    // Completed backups older than the window count towards stored bytes; failures only in it.
-    history: dailyHistory([...completedAll, ...recent.filter((b) => b.status === "failed")], now),
+    history: days,
   };
 }
