@@ -61,7 +61,7 @@ export function BackupDetailPage({ id }: { id?: string }) {
       {backup && (
         <>
           <BackupFacts backup={backup} serverName={serverName} />
-          <section class="panel" aria-labelledby="drill-title">
+          <section class="panel panel-spaced" aria-labelledby="drill-title">
             <h2 id="drill-title">Restore drill {state && <DrillBadge state={state} />}</h2>
             <ProofSummary backup={backup} serverName={serverName} />
             {canChange && backup.status === "completed" && (
@@ -242,7 +242,7 @@ function VerifyNow({
 
 function DrillHistory({ drills, serverName }: { drills: Drill[]; serverName: (id: string) => string }) {
   return (
-    <section class="panel" aria-labelledby="drills-title">
+    <section class="panel panel-spaced" aria-labelledby="drills-title">
       <h2 id="drills-title">Drills of this backup</h2>
       {drills.length === 0 ? (
         <p class="muted">None yet.</p>

@@ -213,7 +213,7 @@ const drillStatsOf = (stats: Stats): DrillStats | undefined =>
 /** Each managed database's last measured recovery time: how long its newest drill's restore took. */
 function RecoveryTimes({ drills, serverName }: { drills: DrillStats; serverName: (id: string) => string }) {
   return (
-    <div class="panel">
+    <div class="panel panel-spaced">
       <h2>Recovery time per database</h2>
       <div class="table-wrap">
         <table aria-label="Recovery time per database">
