@@ -33,6 +33,7 @@ export interface DrillStats {
     database: string;
     last_verified_at: string | null;
     recovery_ms: number | null;
-    status: "passed" | "failed" | null;
+    /** The latest drill of its newest completed backup. */
+    status: "passed" | "failed" | "not_yet" | "no_backup";
   }[];
 }

@@ -210,7 +210,7 @@ function Card({ title, figure, sub }: { title: string; figure: string; sub: stri
 const drillStatsOf = (stats: Stats): DrillStats | undefined =>
   (stats as Stats & { drills?: DrillStats }).drills;
 
-/** Each managed database's last measured recovery time: how long its newest drill's restore took. */
+/** Each managed database's last measured recovery time: how long its last passing drill's restore took. */
 function RecoveryTimes({ drills, serverName }: { drills: DrillStats; serverName: (id: string) => string }) {
   return (
     <div class="panel panel-spaced">
@@ -220,7 +220,8 @@ function RecoveryTimes({ drills, serverName }: { drills: DrillStats; serverName:
           <thead>
             <tr>
               <th scope="col">Database</th>
-              <th scope="col">Newest drill</th>
+              <th scope="col">Newest backup's drill</th>
+              <th scope="col">Last passing drill</th>
               <th scope="col" class="num">
                 Recovery time
               </th>
@@ -234,9 +235,17 @@ function RecoveryTimes({ drills, serverName }: { drills: DrillStats; serverName:
                   <div class="muted">{serverName(d.server_id)}</div>
                 </th>
                 <td>
-                  {d.status ? <DrillBadge state={d.status} /> : <DrillBadge state="not yet" />}{" "}
-                  {d.last_verified_at && (
+                  {d.status === "no_backup" ? (
+                    <span class="muted">no completed backup</span>
+                  ) : (
+                    <DrillBadge state={d.status === "not_yet" ? "not yet" : d.status} />
+                  )}
+                </td>
+                <td>
+                  {d.last_verified_at ? (
                     <span title={formatTime(d.last_verified_at)}>{relativeTime(d.last_verified_at)}</span>
+                  ) : (
+                    <span class="muted">never</span>
                   )}
                 </td>
                 <td class="num">{formatDuration(d.recovery_ms)}</td>

@@ -65,8 +65,8 @@ export function ImportDialog({
         <h2 id="import-title">Import a dump</h2>
         <p class="muted">
           A <code>mongodump --archive</code> file (gzip, zstd or plain) or a <code>.tar.gz</code> of a{" "}
-          <code>mongodump --out</code> directory, put under <code>{PREFIX}</code> (Help says where). It becomes a
-          backup like any other; the file stays where it is.
+          <code>mongodump --out</code> directory, put under <code>{PREFIX}</code> (Help says where). It
+          becomes a backup like any other; the file stays where it is.
         </p>
         <Field label="Server" error={problem("server_id")} hint="The server the dump was made from.">
           {(props) => (
