@@ -85,6 +85,11 @@ export const ManagedDatabase = z.object({
   last_backup: BackupSummary.nullable(),
   /** Set when housekeeping found its newest passing drill too old (DrillStale, announced once); cleared by the next pass. */
   drill_stale_since: IsoTime.nullable().default(null),
+  /** Its latest passing restore drill: when, of which backup, and the restore's time (recovery time). */
+  last_verified: z
+    .object({ backup_id: Id, at: IsoTime, duration_ms: z.number().int().nonnegative().nullable() })
+    .nullable()
+    .default(null),
   /** Scheduled backups completed since its last drill, for a schedule's `verify_every` above 1. */
   scheduled_since_drill: z.number().int().nonnegative().default(0),
 });

@@ -4,7 +4,7 @@
 // The seed's pruning script could delete every backup of a database. Here a backup is deleted only
 // when all of these hold, and every backup comes back in exactly one list with a reason:
 // - its status is terminal (completed, failed, cancelled): a queued or running job is never touched;
-// - no restore in progress reads it;
+// - no restore and no restore drill in progress reads it;
 // - it has an `expires_at` and that time is at or before `now`;
 // - it is not one of the newest `keep_last` completed backups of its server/database pair (newest by
 //   finished_at, then created_at, then id). Failed and cancelled backups never count toward keep_last
@@ -18,6 +18,8 @@ export interface RetentionInput {
   backups: readonly Backup[];
   /** Ids of the backups that a queued or running restore reads. */
   activeRestoreBackupIds: ReadonlySet<string>;
+  /** Ids of the backups that a queued or running restore drill reads. */
+  activeDrillBackupIds: ReadonlySet<string>;
   /**
    * How many completed backups of a server/database pair are always kept. Below 1 counts as 1 (a pair
    * never loses its newest completed backup); a value that is not a number keeps all of them.
@@ -53,7 +55,7 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   const protectedIds = newestCompletedPerPair(input.backups, input.keepLast);
   const plan: RetentionPlan = { delete: [], keep: [] };
   for (const backup of input.backups) {
-    const keepReason = reasonToKeep(backup, input.activeRestoreBackupIds, protectedIds, now);
+    const keepReason = reasonToKeep(backup, input, protectedIds, now);
     if (keepReason === undefined) {
       plan.delete.push({ backup, reason: reasonToDelete(backup, protectedIds) });
     } else {
@@ -68,6 +70,13 @@ interface Protection {
   byId: Map<string, number>;
   /** keep_last of each pair that has backups, keyed by `pairKey`. */
   keepLastByPair: Map<string, number>;
+  /** Id of each pair's newest completed backup that passed a drill. */
+  newestVerified: Set<string>;
+}
+
+/** Whether a backup is proven restorable: completed, and its latest drill passed. */
+export function passedDrill(backup: Backup): boolean {
+  return backup.status === "completed" && backup.verification?.status === "passed";
 }
 
 function newestCompletedPerPair(
@@ -86,24 +95,31 @@ function newestCompletedPerPair(
     else completedByPair.set(key, [backup]);
   }
   const byId = new Map<string, number>();
+  const newestVerified = new Set<string>();
   for (const [key, completed] of completedByPair) {
     const n = keepLastByPair.get(key)!;
-    completed.sort(newestFirst);
+    completed.sort(newestBackupFirst);
     for (const backup of completed.slice(0, n)) byId.set(backup.id, n);
+    const verified = completed.find(passedDrill);
+    if (verified) newestVerified.add(verified.id);
   }
-  return { byId, keepLastByPair };
+  return { byId, keepLastByPair, newestVerified };
 }
 
 function reasonToKeep(
   backup: Backup,
-  activeRestoreBackupIds: ReadonlySet<string>,
+  input: Pick<RetentionInput, "activeRestoreBackupIds" | "activeDrillBackupIds">,
   protectedIds: Protection,
   now: number,
 ): string | undefined {
   if (!isTerminal(backup.status)) return `kept: still ${backup.status}`;
-  if (activeRestoreBackupIds.has(backup.id)) return "kept: a restore in progress reads it";
+  if (input.activeRestoreBackupIds.has(backup.id)) return "kept: a restore in progress reads it";
+  if (input.activeDrillBackupIds.has(backup.id)) return "kept: a restore drill in progress reads it";
   const n = protectedIds.byId.get(backup.id);
   if (n !== undefined) return `kept: one of the newest ${describeN(n)} completed of ${describePair(backup)}`;
+  if (protectedIds.newestVerified.has(backup.id)) {
+    return `kept: newest verified of ${describePair(backup)} (restore drill passed ${backup.verification?.at})`;
+  }
   if (backup.expires_at === null) return "kept: no expiry set";
   const expires = Date.parse(backup.expires_at);
   if (Number.isNaN(expires))
@@ -121,8 +137,11 @@ function reasonToDelete(backup: Backup, protectedIds: Protection): string {
   return `${expired}, beyond the newest ${describeN(n)} completed of ${describePair(backup)}`;
 }
 
-/** Newest first: finished_at (created_at when missing), then created_at, then id, all descending. */
-function newestFirst(a: Backup, b: Backup): number {
+/**
+ * Newest first: finished_at (created_at when missing), then created_at, then id, all descending. The
+ * one order in which "newest" backups are counted (retention, and the dashboard's drill figures).
+ */
+export function newestBackupFirst(a: Backup, b: Backup): number {
   return (
     compareDesc(timeOf(a.finished_at ?? a.created_at), timeOf(b.finished_at ?? b.created_at)) ||
     compareDesc(timeOf(a.created_at), timeOf(b.created_at)) ||

@@ -28,6 +28,37 @@ export const SuccessRate = z.object({
 });
 export type SuccessRate = z.infer<typeof SuccessRate>;
 
+/** One managed database's standing in restore drills, for the dashboard. */
+export const DatabaseProof = z.object({
+  server_id: z.string(),
+  database: z.string(),
+  status: z.enum(["passed", "failed", "not_yet", "no_backup"]).meta({
+    description:
+      "The latest drill of its newest completed backup: passed, failed, not_yet (not drilled yet) or no_backup (no completed backup)",
+  }),
+  last_verified_at: z.string().nullable().meta({
+    description: "When its newest passing drill ran, whichever backup it proved; null if none passed",
+  }),
+  recovery_ms: z.number().nullable().meta({
+    description: "The restore time of that drill: the database's last measured recovery time",
+  }),
+});
+export type DatabaseProof = z.infer<typeof DatabaseProof>;
+
+/** The dashboard's "proven restorable" figures, over the enabled managed databases. */
+export const DrillFigures = z.object({
+  proven_databases: z.number().meta({
+    description: "Enabled databases whose newest completed backup passed its latest restore drill",
+  }),
+  managed_databases: z.number().meta({ description: "Enabled managed databases" }),
+  share: z.number().nullable().meta({ description: "proven_databases / managed_databases; null when none" }),
+  oldest_proof_at: z.string().nullable().meta({
+    description: "The oldest of the drills that make the proven databases proven; null when none is",
+  }),
+  databases: z.array(DatabaseProof),
+});
+export type DrillFigures = z.infer<typeof DrillFigures>;
+
 /** `GET /api/stats`. */
 export const Stats = z.object({
   servers: z.number(),
@@ -38,6 +69,7 @@ export const Stats = z.object({
   schedules: z.object({ enabled: z.number() }),
   next_runs: z.array(z.object({ schedule_id: z.string(), name: z.string(), at: z.string() })),
   history: z.array(DayFigures),
+  drills: DrillFigures,
 });
 export type Stats = z.infer<typeof Stats>;
 

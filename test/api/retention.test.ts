@@ -1,7 +1,8 @@
 // GET /api/retention/preview through the real app over both stores, and the run it previews: backups
 // seeded in the store (real small archives for the completed ones), the preview read by an operator
 // and a viewer, then `runRetention` deleting exactly what was listed (records, archives, one audit
-// entry each) and nothing else; a restore starting between the plan and a deletion saves its backup.
+// entry each) and nothing else; a restore starting between the plan and a deletion saves its backup;
+// the newest verified backup and one a drill reads stay (and DELETE refuses the latter).
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backup } from "#core/entities.ts";
@@ -10,7 +11,13 @@ import { SYSTEM_ACTOR } from "#core/use-cases/alerts.ts";
 import { previewRetention, runRetention } from "#core/use-cases/retention.ts";
 import { expectError } from "#test/support/api-expect.ts";
 import { type ApiWorld, apiWorld } from "#test/support/api-harness.ts";
-import { makeBackup, makeRestore, makeSchedule } from "#test/support/fixtures.ts";
+import {
+  makeBackup,
+  makeDrill,
+  makeRestore,
+  makeSchedule,
+  makeVerification,
+} from "#test/support/fixtures.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -277,5 +284,97 @@ describe.each(["local", "aws"] as const)("retention API (%s)", (kind) => {
     expect(await present(old)).toEqual({ record: true, blob: true });
     const audit = await api.call("GET", `/api/audit?target_id=${old.id}`);
     expect(audit.json.items).toEqual([]);
+  });
+
+  it("keeps the newest verified backup and one a drill reads; says why; DELETE refuses while a drill reads it", async () => {
+    const store = api.deps.store;
+    const server = newId();
+    // keep_last 3 (the settings' default): the three newest, unproven, are kept by it.
+    const proof = makeVerification({ at: ago(9 * DAY) });
+    const olderProof = await seed(server, "shop", 12, 5, { verification: makeVerification() });
+    const verified = await seed(server, "shop", 10, 5, { verification: proof });
+    const failedDrill = await seed(server, "shop", 9, 5, {
+      verification: makeVerification({ status: "failed", error: "counts differ" }),
+    });
+    const drilled = await seed(server, "shop", 8, 5);
+    for (const daysAgo of [3, 2, 1]) await seed(server, "shop", daysAgo, 30);
+    const drill = await store.drills.create(
+      makeDrill({ backup_id: drilled.id, server_id: server, status: "running", started_at: ago(HOUR) }),
+    );
+
+    const reply = await api.call("GET", "/api/retention/preview", { as: "viewer" });
+    expect(reply.status, reply.text).toBe(200);
+    const mine = (items: Array<{ backup_id: string; server_id: string; reason: string }>) =>
+      items.filter((i) => i.server_id === server).map((i) => [i.backup_id, i.reason]);
+    expect(mine(reply.json.delete)).toEqual([
+      [
+        failedDrill.id,
+        `expired ${failedDrill.expires_at}, beyond the newest 3 completed of shop on server ${server}`,
+      ],
+      [
+        olderProof.id,
+        `expired ${olderProof.expires_at}, beyond the newest 3 completed of shop on server ${server}`,
+      ],
+    ]);
+    expect(mine(reply.json.kept_expired)).toEqual([
+      [drilled.id, "kept: a restore drill in progress reads it"],
+      [verified.id, `kept: newest verified of shop on server ${server} (restore drill passed ${proof.at})`],
+    ]);
+    expect(reply.json.kept_expired_count).toBe(reply.json.kept_expired.length);
+
+    const deleteReply = await api.call("DELETE", `/api/backups/${drilled.id}`);
+    expectError(deleteReply, 409, "conflict");
+    expect(deleteReply.json.error.message).toContain(`restore drill ${drill.id} (running)`);
+    expect(await present(drilled)).toEqual({ record: true, blob: true });
+
+    const run = await runRetention(api.deps);
+    expect(run.deleted.filter((id) => [olderProof.id, failedDrill.id].includes(id)).sort()).toEqual(
+      [olderProof.id, failedDrill.id].sort(),
+    );
+    for (const b of [verified, drilled]) expect(await present(b), b.id).toEqual({ record: true, blob: true });
+
+    // The drill ends; the next run may delete what it read.
+    await store.drills.transition(drill.id, "cancelled", { finished_at: new Date().toISOString() });
+    expect((await runRetention(api.deps)).deleted).toEqual([drilled.id]);
+    expect((await api.call("DELETE", `/api/backups/${verified.id}`)).status).toBe(200);
+  });
+
+  it("re-checks a drill before deleting: one queued since the plan, or a proof recorded since, saves the backup", async () => {
+    const server = newId();
+    const queuedOn = await seed(server, "shop", 20, 5);
+    const provenOn = await seed(server, "shop", 19, 5);
+    for (const daysAgo of [3, 2, 1]) await seed(server, "shop", daysAgo, 30);
+    const backups = api.deps.store.backups;
+    // Between the plan and each deletion: a drill of one is queued, a drill of the other passes.
+    const racing = new Proxy(backups, {
+      get(target, prop) {
+        if (prop === "get") {
+          return async (id: string) => {
+            if (id === queuedOn.id) {
+              await api.deps.store.drills.create(makeDrill({ backup_id: queuedOn.id, server_id: server }));
+            }
+            if (id === provenOn.id) await target.update(id, { verification: makeVerification() });
+            return await target.get(id);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const deps = { ...api.deps, store: { ...api.deps.store, backups: racing } };
+    const run = await runRetention(deps);
+    expect(run.deleted).toEqual([]);
+    expect(run.skipped).toEqual([
+      {
+        backup_id: provenOn.id,
+        reason: expect.stringMatching(/^a restore drill \(\S+\) ended on it since the plan$/),
+      },
+      {
+        backup_id: queuedOn.id,
+        reason: expect.stringMatching(/^restore drill \S+ \(queued\) reads it now$/),
+      },
+    ]);
+    for (const b of [queuedOn, provenOn])
+      expect(await present(b), b.id).toEqual({ record: true, blob: true });
   });
 });

@@ -4,12 +4,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditEntry, Settings } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
+import { recordDrillOutcome } from "#core/use-cases/drill-outcome.ts";
 import { createApp } from "#functions/api/app.ts";
 import { bearerTokenAuth } from "#functions/api/auth.ts";
 import { createLogger } from "#functions/logger.ts";
 import { expectError, expectInvalid } from "#test/support/api-expect.ts";
 import { type ApiWorld, apiWorld, type Reply } from "#test/support/api-harness.ts";
-import { makeAudit, makeBackup, makeDatabase, makeServer } from "#test/support/fixtures.ts";
+import {
+  makeAudit,
+  makeBackup,
+  makeDatabase,
+  makeDrill,
+  makeServer,
+  makeVerification,
+} from "#test/support/fixtures.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -108,6 +116,13 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
         },
         schedules: { enabled: 0 },
         next_runs: [],
+        drills: {
+          proven_databases: 0,
+          managed_databases: 0,
+          share: null,
+          oldest_proof_at: null,
+          databases: [],
+        },
       });
 
       const store = api.deps.store;
@@ -177,6 +192,20 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
           last_7d: { completed: 3, failed: 1, rate: 0.75 },
         },
         schedules: { enabled: 2 },
+        // Databases a and b have no backup (the ones above are of shop); c is disabled.
+        drills: {
+          proven_databases: 0,
+          managed_databases: 2,
+          share: 0,
+          oldest_proof_at: null,
+          databases: ["a", "b"].map((database) => ({
+            server_id: server.id,
+            database,
+            status: "no_backup",
+            last_verified_at: null,
+            recovery_ms: null,
+          })),
+        },
       });
       // The soonest run of each enabled schedule, soonest first.
       expect(next_runs).toEqual([
@@ -184,6 +213,124 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
         { schedule_id: nightly.json.id, name: "nightly", at: nightly.json.next_runs[0] },
       ]);
       expectError(await api.call("GET", "/api/stats", { as: "nobody" }), 401, "unauthenticated");
+    });
+  });
+
+  describe("GET /api/stats: restore drills", () => {
+    it("the share of enabled databases whose newest completed backup passed a drill, the oldest such proof, each one's recovery time", async () => {
+      const store = api.deps.store;
+      const before = (await api.call("GET", "/api/stats", { as: "viewer" })).json.drills;
+      const server = await store.servers.create(makeServer({ name: "drilled" }));
+      const db = (name: string, enabled = true) =>
+        store.databases.create(makeDatabase({ server_id: server.id, name, enabled }));
+      await Promise.all([
+        db("proven"),
+        db("lapsed"),
+        db("undrilled"),
+        db("failing"),
+        db("empty"),
+        db("off", false),
+      ]);
+      // Each drill's end is recorded as a drill's task records it (drill-outcome.ts): the proof on
+      // the backup and, for a pass, the database's last_verified.
+      const completed = async (
+        database: string,
+        finishedAgo: number,
+        drill?: { ago: number; ms: number; failed?: boolean },
+      ) => {
+        const backup = await store.backups.create(
+          makeBackup({
+            server_id: server.id,
+            database,
+            status: "completed",
+            created_at: ago(finishedAgo + HOUR),
+            started_at: ago(finishedAgo + HOUR),
+            finished_at: ago(finishedAgo),
+            blob_key: `k/${newId()}`,
+            verification: drill
+              ? makeVerification({
+                  status: drill.failed ? "failed" : "passed",
+                  at: ago(drill.ago),
+                  duration_ms: drill.ms,
+                  error: drill.failed ? "counts differ" : null,
+                })
+              : null,
+          }),
+        );
+        if (backup.verification) {
+          const result = backup.verification;
+          await recordDrillOutcome(
+            api.deps,
+            makeDrill({
+              backup_id: backup.id,
+              server_id: server.id,
+              database,
+              status: "completed",
+              result,
+              created_by: "stats-test",
+            }),
+          );
+        }
+        return backup;
+      };
+      // proven: its newest completed passed; an older backup's pass ran later but the newest is what counts
+      // for the share, and the last measured recovery is the pass that ran last.
+      await completed("proven", 5 * DAY, { ago: HOUR, ms: 900 });
+      const provenNewest = await completed("proven", DAY, { ago: 20 * HOUR, ms: 1200 });
+      await store.backups.create(
+        makeBackup({ server_id: server.id, database: "proven", status: "failed", finished_at: ago(60_000) }),
+      );
+      // lapsed: passed long ago, then a newer backup not yet drilled.
+      await completed("lapsed", 10 * DAY, { ago: 10 * DAY, ms: 3000 });
+      await completed("lapsed", 2 * DAY);
+      // undrilled: never drilled. failing: its newest drill failed, an older one passed.
+      await completed("undrilled", DAY);
+      const failingOld = await completed("failing", 3 * DAY, { ago: 3 * DAY, ms: 4000 });
+      await completed("failing", DAY, { ago: 12 * HOUR, ms: 100, failed: true });
+      // a proven backup of a disabled database counts nowhere.
+      await completed("off", DAY, { ago: HOUR, ms: 1 });
+      // oldest proof among the proven: a second proven database, proven longer ago.
+      await db("steady");
+      const steady = await completed("steady", 4 * DAY, { ago: 4 * DAY, ms: 2500 });
+
+      const reply = await api.call("GET", "/api/stats", { as: "viewer" });
+      expect(reply.status, reply.text).toBe(200);
+      const drills = reply.json.drills;
+      const mine = drills.databases.filter((d: { server_id: string }) => d.server_id === server.id);
+      const row = (database: string, status: string, proof: { at: string; ms: number } | null) => ({
+        server_id: server.id,
+        database,
+        status,
+        last_verified_at: proof?.at ?? null,
+        recovery_ms: proof?.ms ?? null,
+      });
+      const proofOf = (b: { verification: { at: string; duration_ms: number | null } | null }) => ({
+        at: b.verification!.at,
+        ms: b.verification!.duration_ms!,
+      });
+      const provenOld = (
+        await store.backups.list({ server_id: server.id, database: "proven" }, { limit: 10 })
+      ).items
+        .filter((b) => b.status === "completed")
+        .at(-1)!;
+      const lapsedOld = (
+        await store.backups.list({ server_id: server.id, database: "lapsed" }, { limit: 10 })
+      ).items.at(-1)!;
+      // Sorted by database name.
+      expect(mine).toEqual([
+        row("empty", "no_backup", null),
+        row("failing", "failed", proofOf(failingOld)),
+        row("lapsed", "not_yet", proofOf(lapsedOld)),
+        row("proven", "passed", proofOf(provenOld)),
+        row("steady", "passed", proofOf(steady)),
+        row("undrilled", "not_yet", null),
+      ]);
+      expect(drills.proven_databases - before.proven_databases).toBe(2);
+      expect(drills.managed_databases - before.managed_databases).toBe(6);
+      expect(drills.share).toBeCloseTo(drills.proven_databases / drills.managed_databases, 10);
+      // The oldest proof among the proven ones: steady's (4 days), not proven's newest (20 hours).
+      expect(drills.oldest_proof_at).toBe(steady.verification!.at);
+      expect(provenNewest.verification!.at > drills.oldest_proof_at).toBe(true);
     });
   });
 
@@ -328,8 +475,13 @@ describe.each(["local", "aws"] as const)("system API (%s)", (kind) => {
       const operator = await api.call("GET", "/api/audit?actor=local-operator&limit=100");
       expect(operator.json.items.length).toBeGreaterThan(0);
       expect(operator.json.items.every((e: { actor: string }) => e.actor === "local-operator")).toBe(true);
+      // Other tests of this world record drills' ends against backups too: these are the seeded ones, in order.
       const backups = await api.call("GET", "/api/audit?target_type=backup&limit=100");
-      expect(backups.json.items.map((e: { id: string }) => e.id)).toEqual(seeded.map((e) => e.id).reverse());
+      expect(backups.json.items.every((e: { target_type: string }) => e.target_type === "backup")).toBe(true);
+      const seededIds = new Set(seeded.map((e) => e.id));
+      expect(
+        backups.json.items.map((e: { id: string }) => e.id).filter((id: string) => seededIds.has(id)),
+      ).toEqual(seeded.map((e) => e.id).reverse());
       const target = await api.call("GET", `/api/audit?target_id=${targetId}`);
       expect(target.json).toEqual({ items: [seeded[1], seeded[0]], next_cursor: null });
       expect((await api.call("GET", "/api/audit?actor=nobody-at-all")).json).toEqual({

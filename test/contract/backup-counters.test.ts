@@ -1,6 +1,6 @@
 // The backup counters contract on each metadata store, plus a rebuild repairing counters a write
 // made around the store left behind (DynamoDB: an item put directly, as a restore from a table
-// export or a hand edit would).
+// export or a hand edit would), run as the one command a user runs.
 import { spawnSync } from "node:child_process";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
@@ -16,7 +16,8 @@ import { awsClientConfig, awsEndpointEnv, scratchDir, uniqueName } from "#test/s
 import { makeBackup } from "#test/support/fixtures.ts";
 import { backupCountersContract } from "./backup-counters.contract.ts";
 
-const dynamo = new DynamoDBClient(awsClientConfig("dynamodb"));
+const config = awsClientConfig("dynamodb");
+const dynamo = new DynamoDBClient(config);
 afterAll(() => dynamo.destroy());
 
 async function freshDynamo() {
@@ -44,7 +45,22 @@ describe("DynamoDB counters", () => {
       completed: 1,
       bytes_stored: 5,
     });
-    await store.counters.rebuild();
+    const run = spawnSync(process.execPath, ["scripts/rebuild-counters.ts"], {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        ...awsEndpointEnv(),
+        AWS_REGION: config.region,
+        AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
+        MBM_ADAPTERS: "aws",
+        MBM_TABLE_NAME: table,
+        MBM_BUCKET: "unused",
+      },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    // Two completed backups without finished_at: the totals document only.
+    expect(run.stdout).toMatch(/^recounted 2 backup\(s\) into 1 counter document\(s\)/);
     expect((await store.counters.read(["total"])).get("total")).toMatchObject({
       completed: 2,
       bytes_stored: 12,

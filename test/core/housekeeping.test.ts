@@ -1,14 +1,22 @@
-// Housekeeping on both metadata stores: the reaper (jobs whose heartbeat stopped) and stale-schedule
-// detection, with announcements received by a real HTTP webhook server.
+// Housekeeping on both metadata stores: the reaper (jobs whose heartbeat stopped), stale-schedule
+// detection and drill staleness (DrillStale), with announcements received by a real HTTP webhook server.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Backup, Schedule, Server } from "#core/entities.ts";
+import type { Backup, ManagedDatabase, Schedule, Server } from "#core/entities.ts";
 import type { JobRef, JobRunner } from "#core/ports.ts";
 import type { CoreDeps } from "#core/use-cases/deps.ts";
-import { checkStaleSchedule, housekeeping } from "#core/use-cases/housekeeping.ts";
+import { checkDrillStale, checkStaleSchedule, housekeeping } from "#core/use-cases/housekeeping.ts";
 import { reapSilentJobs } from "#core/use-cases/jobs.ts";
 import { coreDepsOf, quietAlerts } from "#test/support/core-deps.ts";
 import { awsWorld, localWorld } from "#test/support/engine-harness.ts";
-import { makeBackup, makeRestore, makeSchedule, makeServer, makeSettings } from "#test/support/fixtures.ts";
+import {
+  makeBackup,
+  makeDatabase,
+  makeRestore,
+  makeSchedule,
+  makeServer,
+  makeSettings,
+  makeVerification,
+} from "#test/support/fixtures.ts";
 import { startWebhookServer, type WebhookServer } from "#test/support/webhook-server.ts";
 
 /** Records stops: the reaper asks the runner to stop a silent task (this is not what is under test). */
@@ -23,6 +31,7 @@ class StopRecordingRunner implements JobRunner {
 }
 
 const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 let hook: WebhookServer;
@@ -182,6 +191,113 @@ describe.each(["local", "aws"] as const)("housekeeping (%s store)", (kind) => {
       expect(result.errors).toEqual([]);
       expect(result.stale).toEqual([schedule.id]);
       expect(result.started).toEqual([queued.id]);
+    });
+  });
+
+  describe("drill staleness", () => {
+    const now = Date.parse("2026-11-23T10:00:00Z");
+    const settings = makeSettings({ drills: { target: { kind: "ephemeral" }, max_age_days: 7 } });
+    let database: ManagedDatabase;
+    beforeEach(async () => {
+      await deps.store.settings.put({
+        ...settings,
+        webhook_url: hook.url,
+        outbound_allowlist: ["127.0.0.1/32"],
+      });
+      database = await deps.store.databases.create(makeDatabase({ server_id: server.id, name: "shop" }));
+    });
+    /** A completed backup of shop that finished `daysAgo` days before `now`, drilled as told. */
+    const completed = (daysAgo: number, drill?: { status: "passed" | "failed"; daysAgo: number }) =>
+      backup({
+        status: "completed",
+        created_at: iso(now - daysAgo * DAY - 10 * MIN),
+        finished_at: iso(now - daysAgo * DAY),
+        verification: drill
+          ? makeVerification({ status: drill.status, at: iso(now - drill.daysAgo * DAY) })
+          : null,
+      });
+    const check = async () =>
+      await checkDrillStale(deps, (await deps.store.databases.get(database.id))!, settings, new Date(now));
+
+    it("announces once when the newest pass is older than max_age_days, and clears when a newer pass arrives", async () => {
+      const proven = await completed(10, { status: "passed", daysAgo: 10 });
+      await completed(6, { status: "failed", daysAgo: 6 }); // a recent drill that failed is no proof
+      const unproven = await completed(1);
+      await backup({ status: "failed", created_at: iso(now - DAY), finished_at: iso(now - DAY) });
+
+      expect(await check()).toMatchObject({ stale: true, announced: true, recovered: false });
+      const [delivery] = await hook.waitFor(1);
+      expect(delivery?.body.event).toBe("DrillStale");
+      expect(delivery?.body.detail).toEqual({
+        server_id: server.id,
+        database: "shop",
+        max_age_days: 7,
+        last_passed_at: proven.verification!.at,
+        last_passed_backup_id: proven.id,
+      });
+      expect(String(delivery?.body.text)).toContain("no restore drill that passed in the last 7 day(s)");
+      expect((await deps.store.databases.get(database.id))?.drill_stale_since).toBe(iso(now));
+
+      // Still stale: not announced again (announce awaits its delivery, so none can be on its way).
+      expect(await check()).toMatchObject({ stale: true, announced: false });
+      expect(hook.deliveries).toHaveLength(1);
+
+      await deps.store.backups.update(unproven.id, {
+        verification: makeVerification({ at: iso(now - 30 * MIN) }),
+      });
+      expect(await check()).toMatchObject({ stale: false, recovered: true });
+      expect((await deps.store.databases.get(database.id))?.drill_stale_since).toBeNull();
+      expect(hook.deliveries).toHaveLength(1);
+    });
+
+    it("counts the newest pass by when it ran, whichever backup it proved", async () => {
+      await completed(1);
+      await completed(20, { status: "passed", daysAgo: 2 }); // an old backup drilled again lately
+      expect(await check()).toMatchObject({ stale: false, announced: false });
+      expect((await deps.store.databases.get(database.id))?.drill_stale_since).toBeNull();
+    });
+
+    it("a database never drilled: stale once its oldest completed backup is a day old; none completed: not stale", async () => {
+      await backup({ status: "failed", created_at: iso(now - 9 * DAY), finished_at: iso(now - 9 * DAY) });
+      expect(await check()).toMatchObject({ stale: false });
+      await completed(0.5); // its first drill has had no time to run yet
+      expect(await check()).toMatchObject({ stale: false });
+      await completed(1.5);
+      expect(await check()).toMatchObject({ stale: true, announced: true });
+      const [delivery] = await hook.waitFor(1);
+      expect(delivery?.body.detail).toMatchObject({ last_passed_at: null, last_passed_backup_id: null });
+      expect(String(delivery?.body.text)).toContain("Newest pass: never");
+    });
+
+    it("housekeeping judges each enabled database, not disabled ones", async () => {
+      await completed(10, { status: "passed", daysAgo: 10 });
+      const paused = await deps.store.databases.create(
+        makeDatabase({ server_id: server.id, name: "paused", enabled: false }),
+      );
+      await backup({
+        database: "paused",
+        status: "completed",
+        created_at: iso(now - 5 * DAY),
+        finished_at: iso(now - 5 * DAY),
+      });
+      const fresh = await deps.store.databases.create(makeDatabase({ server_id: server.id, name: "fresh" }));
+      await backup({
+        database: "fresh",
+        status: "completed",
+        created_at: iso(now - 2 * DAY),
+        finished_at: iso(now - 2 * DAY),
+        verification: makeVerification({ at: iso(now - 2 * DAY) }),
+      });
+      const result = await housekeeping(deps, new Date(now));
+      expect(result.errors).toEqual([]);
+      expect(result.drill_stale).toEqual([database.id]);
+      expect((await deps.store.databases.get(paused.id))?.drill_stale_since).toBeNull();
+      expect((await deps.store.databases.get(fresh.id))?.drill_stale_since).toBeNull();
+      const events = (await hook.waitFor(1)).map((d) => [
+        d.body.event,
+        (d.body.detail as { database: string }).database,
+      ]);
+      expect(events).toEqual([["DrillStale", "shop"]]);
     });
   });
 });

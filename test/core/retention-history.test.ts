@@ -1,7 +1,8 @@
 // The retention run over simulated history, on both stores (DynamoDB + S3 on moto: a month; the local
 // files: four months, see DAYS): daily backups of 2 servers x 3 databases (some failed, some cancelled, a few manual),
-// schedules of different retention_days and keep_last, restores reading old backups for a few days,
-// settings changed along the way, and one run a day at the simulated time. After every run the
+// schedules of different retention_days and keep_last, restores and restore drills reading old backups
+// for a few days, some backups drilled (passed or failed), settings changed along the way, and one run
+// a day at the simulated time. After every run the
 // invariants are checked against what the store and the blob store really hold. Then the order that
 // keeps a record from outliving its archive: an archive that cannot be deleted keeps its record.
 //
@@ -15,7 +16,7 @@ import { promisify } from "node:util";
 import { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { S3BlobStore } from "#adapters/aws/s3-blob-store.ts";
-import type { Backup, Restore, Schedule } from "#core/entities.ts";
+import type { Backup, Drill, Restore, Schedule } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
 import type { BlobStore } from "#core/ports.ts";
 import { expiresAt } from "#core/retention.ts";
@@ -26,7 +27,14 @@ import { retentionHandler } from "#functions/events/retention.ts";
 import { createLogger } from "#functions/logger.ts";
 import { awsWorld, type EngineWorld, localWorld } from "#test/support/engine-harness.ts";
 import { awsClientConfig } from "#test/support/env.ts";
-import { makeBackup, makeRestore, makeSchedule, makeSettings } from "#test/support/fixtures.ts";
+import {
+  makeBackup,
+  makeDrill,
+  makeRestore,
+  makeSchedule,
+  makeSettings,
+  makeVerification,
+} from "#test/support/fixtures.ts";
 import { prng } from "../../scripts/prng.ts";
 
 const SEED = Number(process.env.RETENTION_SEED ?? 20_260_301);
@@ -140,7 +148,12 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
     const deletedIds = new Set<string>();
     const activeRestores = new Map<string, { restore: Restore; endsOnDay: number }>();
     const newestCompletedEver = new Map<string, Backup>();
+    /** Each pair's newest completed backup whose drill passed (each backup is drilled at most once). */
+    const newestVerifiedEver = new Map<string, Backup>();
+    const activeDrills = new Map<string, { drill: Drill; endsOnDay: number }>();
     let restoreSavedExpired = 0;
+    let drillSavedExpired = 0;
+    let proofSavedExpired = 0;
     let keepLastSavedExpired = 0;
     let totalDeleted = 0;
 
@@ -214,6 +227,23 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
         if (!newest || newestFirst(b, newest) < 0) newestCompletedEver.set(pairOf(b), b);
       }
 
+      // Drills, as the drill task records them: a few of today's completed backups get a proof, most
+      // of them passing; scheduled ones are sparse so a proof soon falls beyond keep_last.
+      for (const b of drafts) {
+        if (b.status !== "completed" || random() >= 0.2) continue;
+        const proof = makeVerification({
+          status: random() < 0.75 ? "passed" : "failed",
+          at: new Date(Date.parse(b.finished_at!) + 20 * MINUTE).toISOString(),
+          error: null,
+        });
+        const drilled = await store.backups.update(b.id, { verification: proof });
+        present.set(b.id, drilled);
+        created.set(b.id, drilled);
+        if (proof.status !== "passed") continue;
+        const newest = newestVerifiedEver.get(pairOf(b));
+        if (!newest || newestFirst(drilled, newest) < 0) newestVerifiedEver.set(pairOf(b), drilled);
+      }
+
       // Restores end on their day; new ones start on backups that expire while they read them.
       for (const [id, { restore, endsOnDay }] of activeRestores) {
         if (endsOnDay > day) continue;
@@ -249,6 +279,40 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
         }
       }
 
+      // Drills in progress read backups that expire meanwhile: queued or running for a few days.
+      for (const [id, { drill, endsOnDay }] of activeDrills) {
+        if (endsOnDay > day) continue;
+        const finishedAt = new Date(dayStart + HOUR).toISOString();
+        await store.drills.transition(id, drill.status === "running" ? "failed" : "cancelled", {
+          finished_at: finishedAt,
+          error: "ended by the simulation",
+        });
+        activeDrills.delete(id);
+      }
+      if (activeDrills.size < 2 && random() < 0.25) {
+        const soonExpiring = [...present.values()].filter(
+          (b) =>
+            b.status === "completed" &&
+            b.expires_at !== null &&
+            Date.parse(b.expires_at) < dayStart + 3 * DAY &&
+            Date.parse(b.expires_at) > dayStart,
+        );
+        if (soonExpiring.length > 0) {
+          const backup = pick(soonExpiring);
+          const status = random() < 0.6 ? "running" : "queued";
+          const drill = makeDrill({
+            backup_id: backup.id,
+            server_id: backup.server_id,
+            database: backup.database,
+            status,
+            created_at: new Date(dayStart + 2 * HOUR).toISOString(),
+            started_at: status === "running" ? new Date(dayStart + 2 * HOUR).toISOString() : null,
+          });
+          await store.drills.create(drill);
+          activeDrills.set(drill.id, { drill, endsOnDay: day + 1 + Math.floor(random() * 4) });
+        }
+      }
+
       // The daily run, at noon simulated time, and its preview just before.
       const now = new Date(dayStart + 12 * HOUR);
       const preview = await previewRetention(deps, now);
@@ -264,6 +328,27 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
       expect(preview.delete_count).toBe(run.deleted.length);
       expect(preview.delete_bytes).toBe(run.deleted_bytes);
 
+      // The preview names each proof that only the newest-verified rule keeps.
+      const keepLast = keepLastTable(settings.keep_last);
+      for (const pair of pairs) {
+        const key = pairOf(pair);
+        const proof = newestVerifiedEver.get(key);
+        if (!proof || Date.parse(proof.expires_at!) > now.getTime()) continue;
+        const newer = [...present.values()].filter(
+          (b) => pairOf(b) === key && b.status === "completed" && newestFirst(b, proof) < 0,
+        );
+        const reading = [...activeRestores.values()].some((r) => r.restore.backup_id === proof.id);
+        const drilling = [...activeDrills.values()].some((d) => d.drill.backup_id === proof.id);
+        if (newer.length < keepLast.get(key)! || reading || drilling) continue;
+        expect(
+          preview.kept_expired.find((i) => i.backup_id === proof.id)?.reason,
+          `${where}: ${key} preview of its proof`,
+        ).toBe(
+          `kept: newest verified of ${pair.database} on server ${pair.server_id} (restore drill passed ${proof.verification!.at})`,
+        );
+        proofSavedExpired++;
+      }
+
       const after = await allBackups(deps);
       for (const id of after.keys()) expect(present.has(id), `${where}: ${id} appeared`).toBe(true);
       const deleted = [...present.values()].filter((b) => !after.has(b.id));
@@ -272,8 +357,7 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
       );
 
       // (a) Each pair keeps the newest keep_last of the completed backups it had before the run, and
-      // never loses the newest completed it ever had.
-      const keepLast = keepLastTable(settings.keep_last);
+      // never loses the newest completed it ever had, nor the newest whose drill passed.
       for (const pair of pairs) {
         const key = pairOf(pair);
         const completed = [...present.values()]
@@ -284,6 +368,11 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
         for (const b of mustStay) if (Date.parse(b.expires_at!) <= now.getTime()) keepLastSavedExpired++;
         const newest = newestCompletedEver.get(key);
         if (newest) expect(after.has(newest.id), `${where}: ${key} lost its newest completed`).toBe(true);
+        const proofBefore = completed.find((b) => b.verification?.status === "passed");
+        if (proofBefore)
+          expect(after.has(proofBefore.id), `${where}: ${key} lost its newest verified`).toBe(true);
+        const proof = newestVerifiedEver.get(key);
+        if (proof) expect(after.has(proof.id), `${where}: ${key} lost its newest verified ever`).toBe(true);
       }
       // (b) No backup read by an active restore was deleted.
       for (const { restore } of activeRestores.values()) {
@@ -292,6 +381,11 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
         );
         const read = after.get(restore.backup_id)!;
         if (Date.parse(read.expires_at!) <= now.getTime()) restoreSavedExpired++;
+      }
+      // (b') Nor one read by an active drill.
+      for (const { drill } of activeDrills.values()) {
+        expect(after.has(drill.backup_id), `${where}: deleted ${drill.backup_id} under a drill`).toBe(true);
+        if (Date.parse(after.get(drill.backup_id)!.expires_at!) <= now.getTime()) drillSavedExpired++;
       }
       // (c) Nothing unexpired, queued or running was deleted.
       for (const b of deleted) {
@@ -332,13 +426,20 @@ describe.each(["local", "aws"] as const)("retention over simulated history (%s)"
     expect(totalDeleted).toBeGreaterThan(created.size / 2);
     expect(keepLastSavedExpired).toBeGreaterThan(0);
     expect(restoreSavedExpired).toBeGreaterThan(0);
+    expect(drillSavedExpired).toBeGreaterThan(0);
+    // Proofs kept where keep_last alone would have let them go, on many days.
+    expect(proofSavedExpired).toBeGreaterThan(days / 4);
     expect([...present.values()].filter((b) => b.status === "running")).toHaveLength(1);
     // s2/analytics has had no backup for a while: all expired long ago, and with keep_last back to 1
-    // its newest completed one alone is left.
+    // its newest completed one is left, and its newest verified one if that is another.
     const analytics = [...present.values()].filter(
       (b) => pairOf(b) === `${s2}/analytics` && b.status === "completed",
     );
-    expect(analytics.map((b) => b.id)).toEqual([newestCompletedEver.get(`${s2}/analytics`)!.id]);
+    const analyticsKept = new Set([
+      newestCompletedEver.get(`${s2}/analytics`)!.id,
+      ...[newestVerifiedEver.get(`${s2}/analytics`)?.id ?? []].flat(),
+    ]);
+    expect(analytics.map((b) => b.id).sort()).toEqual([...analyticsKept].sort());
     // One backup.expire audit entry per deleted backup, by the system.
     const audit = await listAll((f, p) => store.audit.list(f, p), { actor: SYSTEM_ACTOR });
     const expiries = audit.filter((e) => e.action === "backup.expire");

@@ -10,6 +10,7 @@ import {
   type Schedule,
   type Server,
   type Settings,
+  type Verification,
 } from "#core/entities.ts";
 import { newId, nowIso } from "#core/ids.ts";
 
@@ -47,6 +48,7 @@ export function makeDatabase(overrides: Partial<ManagedDatabase> = {}): ManagedD
     vanished_at: null,
     last_backup: null,
     drill_stale_since: null,
+    last_verified: null,
     scheduled_since_drill: 0,
     ...overrides,
   };
@@ -150,6 +152,28 @@ export function makeSettings(overrides: Partial<Settings> = {}): Settings {
     ...defaultSettings,
     concurrency: { ...defaultSettings.concurrency },
     updated_at: nowIso(),
+    ...overrides,
+  };
+}
+
+/** A drill's proof: passed, one collection of 10 documents restored in 1.5 s, unless told otherwise. */
+export function makeVerification(overrides: Partial<Verification> = {}): Verification {
+  return {
+    status: "passed",
+    drill_id: newId(),
+    at: nowIso(),
+    duration_ms: 1500,
+    target: "ephemeral",
+    collections: {
+      orders: {
+        expected: 10,
+        restored: 10,
+        indexes_expected: ["_id_"],
+        indexes_restored: ["_id_"],
+        valid: "valid",
+      },
+    },
+    error: null,
     ...overrides,
   };
 }

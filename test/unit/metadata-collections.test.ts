@@ -60,11 +60,15 @@ function mapStore() {
       settings = valid;
     },
   };
-  const store = new CheckedMetadataStore(<T extends { id: string }>(spec: EntitySpec<T>) => {
-    const collection = new MapCollection<T>();
-    collections.set(spec.collection, collection as unknown as MapCollection<{ id: string }>);
-    return collection;
-  }, settingsStorage, "recount");
+  const store = new CheckedMetadataStore(
+    <T extends { id: string }>(spec: EntitySpec<T>) => {
+      const collection = new MapCollection<T>();
+      collections.set(spec.collection, collection as unknown as MapCollection<{ id: string }>);
+      return collection;
+    },
+    settingsStorage,
+    "recount",
+  );
   return { store, collection: (name: string) => collections.get(name) as MapCollection<{ id: string }> };
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type Backup, JobStatus } from "#core/entities.ts";
 import { expiresAt, planRetention, type RetentionInput, type RetentionPlan } from "#core/retention.ts";
 import { draftBackup } from "#core/use-cases/backups.ts";
-import { makeBackup, makeDatabase } from "#test/support/fixtures.ts";
+import { makeBackup, makeDatabase, makeVerification } from "#test/support/fixtures.ts";
 
 // Property runs are deterministic: a fixed seed, so a failure reproduces on every machine. fast-check
 // prints the seed and the counterexample's path when a property fails; to replay it, run
@@ -37,12 +37,18 @@ const NOW = new Date(BASE + 1000 * HOUR);
 
 function plan(
   backups: Backup[],
-  options: { keepLast?: number | RetentionInput["keepLast"]; active?: string[]; now?: Date } = {},
+  options: {
+    keepLast?: number | RetentionInput["keepLast"];
+    active?: string[];
+    drilled?: string[];
+    now?: Date;
+  } = {},
 ): RetentionPlan {
   const keepLast = options.keepLast ?? 3;
   return planRetention({
     backups,
     activeRestoreBackupIds: new Set(options.active ?? []),
+    activeDrillBackupIds: new Set(options.drilled ?? []),
     keepLast: typeof keepLast === "number" ? () => keepLast : keepLast,
     now: options.now ?? NOW,
   });
@@ -105,6 +111,44 @@ describe("planRetention: examples", () => {
     const p = plan([old, newer], { keepLast: 1, active: [old.id] });
     expect(p.delete).toEqual([]);
     expect(reasonOf(p, old.id)).toBe("kept: a restore in progress reads it");
+  });
+
+  it("never deletes a backup that a restore drill in progress reads", () => {
+    const old = backup();
+    const newer = backup();
+    const p = plan([old, newer], { keepLast: 1, drilled: [old.id] });
+    expect(p.delete).toEqual([]);
+    expect(reasonOf(p, old.id)).toBe("kept: a restore drill in progress reads it");
+  });
+
+  it("keeps the newest verified backup of a pair where keep_last alone would let it go", () => {
+    const passed = makeVerification({ at: at(50) });
+    const olderVerified = backup({ verification: makeVerification({ at: at(40) }) });
+    const verified = backup({ verification: passed });
+    const failedDrill = backup({ verification: makeVerification({ status: "failed", at: at(60) }) });
+    const unproven = [backup(), backup()];
+    const other = backup({ database: "analytics" });
+    const p = plan([olderVerified, verified, failedDrill, ...unproven, other], { keepLast: 2 });
+    // keep_last 2 keeps the two unproven ones; of the verified, only the newest stays.
+    expect(ids(p.keep)).toEqual([verified.id, ...unproven.map((b) => b.id), other.id]);
+    expect(ids(p.delete)).toEqual([olderVerified.id, failedDrill.id]);
+    expect(reasonOf(p, verified.id)).toBe(
+      `kept: newest verified of shop on server s1 (restore drill passed ${passed.at})`,
+    );
+    // Once a newer backup passes a drill, the older proof may go like any other.
+    const newerProof = { ...unproven[1]!, verification: makeVerification() };
+    const after = plan([olderVerified, verified, failedDrill, unproven[0]!, newerProof], { keepLast: 2 });
+    expect(ids(after.delete)).toEqual([olderVerified.id, verified.id, failedDrill.id]);
+    expect(reasonOf(after, newerProof.id)).toBe("kept: one of the newest 2 completed of shop on server s1");
+  });
+
+  it("protects only completed backups whose latest drill passed", () => {
+    // A failed backup cannot carry a proof in practice; if a record says so, it is still not one.
+    const failed = backup({ status: "failed", verification: makeVerification() });
+    const lastFailed = backup({ verification: makeVerification({ status: "failed" }) });
+    const newest = backup();
+    const p = plan([failed, lastFailed, newest], { keepLast: 1 });
+    expect(ids(p.delete)).toEqual([failed.id, lastFailed.id]);
   });
 
   it("never deletes a queued or running backup, however expired", () => {
@@ -228,6 +272,9 @@ const backupArb = (pairs: number) =>
       // (shrinking goes towards having one).
       missingFinish: fc.integer({ min: 0, max: 9 }).map((n) => n === 9),
       expires: fc.option(tick, { nil: null, freq: 6 }),
+      // The latest drill of a completed backup: none half the time, else passed or failed.
+      drill: fc.constantFrom(null, null, "passed" as const, "failed" as const),
+      drilledAt: tick,
     })
     .map((r) => {
       const unfinished = r.status === "queued" || r.status === "running" || r.missingFinish;
@@ -239,19 +286,26 @@ const backupArb = (pairs: number) =>
         created_at: at(r.created * STEP),
         finished_at: unfinished ? null : at((r.created + r.duration) * STEP),
         expires_at: r.expires === null ? null : at(r.expires * STEP),
+        verification:
+          r.status === "completed" && r.drill !== null
+            ? makeVerification({ status: r.drill, drill_id: `d-${r.id}`, at: at(r.drilledAt * STEP) })
+            : null,
       });
     });
 
 interface History {
   backups: Backup[];
   active: ReadonlySet<string>;
+  /** Read by a queued or running drill. */
+  drilled: ReadonlySet<string>;
   /** keep_last of each pair, indexed by pairIndex. */
   keepLastTable: number[];
   now: Date;
 }
 
 // Histories over 1 to 6 pairs (few pairs crowd more backups, and more ties, into each), up to 40
-// backups, up to 4 of them read by a restore, keep_last 1..5 per pair, now anywhere in the three weeks.
+// backups, up to 4 of them read by a restore and up to 3 by a drill, keep_last 1..5 per pair, now
+// anywhere in the three weeks.
 const historyArb: fc.Arbitrary<History> = fc
   .integer({ min: 1, max: PAIRS.length })
   .chain((pairs) =>
@@ -264,6 +318,10 @@ const historyArb: fc.Arbitrary<History> = fc
         backups.map((b) => b.id),
         { maxLength: Math.min(4, backups.length) },
       ),
+      drilled: fc.subarray(
+        backups.map((b) => b.id),
+        { maxLength: Math.min(3, backups.length) },
+      ),
       keepLastTable: fc.array(fc.integer({ min: 1, max: 5 }), {
         minLength: PAIRS.length,
         maxLength: PAIRS.length,
@@ -271,19 +329,25 @@ const historyArb: fc.Arbitrary<History> = fc
       now: tick.map((t) => new Date(BASE + t * STEP * HOUR)),
     }),
   )
-  .map((h) => ({ ...h, active: new Set(h.active), [fc.toStringMethod]: () => describeHistory(h) }));
+  .map((h) => ({
+    ...h,
+    active: new Set(h.active),
+    drilled: new Set(h.drilled),
+    [fc.toStringMethod]: () => describeHistory(h),
+  }));
 
 /** One line per backup in a counterexample, instead of every field of every backup. */
 function describeHistory(h: {
   backups: Backup[];
   active: string[];
+  drilled: string[];
   keepLastTable: number[];
   now: Date;
 }): string {
   const day = (iso: string | null) => (iso === null ? "-" : `d${(Date.parse(iso) - BASE) / (24 * HOUR)}`);
   const lines = h.backups.map(
     (b) =>
-      `  ${b.id} ${b.server_id}/${b.database} ${b.status} created ${day(b.created_at)} finished ${day(b.finished_at)} expires ${day(b.expires_at)}${h.active.includes(b.id) ? " (restore reads it)" : ""}`,
+      `  ${b.id} ${b.server_id}/${b.database} ${b.status} created ${day(b.created_at)} finished ${day(b.finished_at)} expires ${day(b.expires_at)}${b.verification ? ` drill ${b.verification.status}` : ""}${h.active.includes(b.id) ? " (restore reads it)" : ""}${h.drilled.includes(b.id) ? " (drill reads it)" : ""}`,
   );
   const keepLast = PAIRS.map((p, i) => `${p.server}/${p.database}=${h.keepLastTable[i]}`).join(" ");
   return `history now ${day(h.now.toISOString())}, keep_last ${keepLast}\n${lines.join("\n")}`;
@@ -293,6 +357,7 @@ function inputOf(h: History, backups: Backup[] = h.backups): RetentionInput {
   return {
     backups,
     activeRestoreBackupIds: h.active,
+    activeDrillBackupIds: h.drilled,
     keepLast: (server, database) => h.keepLastTable[pairIndex(server, database)]!,
     now: h.now,
   };
@@ -313,6 +378,17 @@ function newestCompleted(h: History): Map<number, Backup[]> {
         .sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
       result.set(i, completed.slice(0, h.keepLastTable[i]!));
     }
+  }
+  return result;
+}
+
+/** The test's own reading of "the newest verified": the newest by the same order among passed drills. */
+function newestVerified(h: History): Set<string> {
+  const result = new Set<string>();
+  const everyCompleted = newestCompleted({ ...h, keepLastTable: PAIRS.map(() => Number.MAX_SAFE_INTEGER) });
+  for (const all of everyCompleted.values()) {
+    const verified = all.find((b) => b.verification?.status === "passed");
+    if (verified) result.add(verified.id);
   }
   return result;
 }
@@ -369,11 +445,12 @@ describe("planRetention: properties", () => {
     );
   });
 
-  it("(4) deletes nothing a restore reads, nothing queued or running, nothing unexpired", () => {
+  it("(4) deletes nothing a restore or drill reads, nothing queued or running, nothing unexpired", () => {
     fc.assert(
       fc.property(historyArb, (h) => {
         for (const { backup: b } of planRetention(inputOf(h)).delete) {
           expect(h.active.has(b.id)).toBe(false);
+          expect(h.drilled.has(b.id)).toBe(false);
           expect(["completed", "failed", "cancelled"]).toContain(b.status);
           expect(b.expires_at).not.toBeNull();
           expect(Date.parse(b.expires_at!)).toBeLessThanOrEqual(h.now.getTime());
@@ -404,12 +481,15 @@ describe("planRetention: properties", () => {
     fc.assert(
       fc.property(historyArb, (h) => {
         const protectedIds = new Set([...newestCompleted(h).values()].flat().map((b) => b.id));
+        const proofs = newestVerified(h);
         for (const { backup: b } of planRetention(inputOf(h)).keep) {
           const why =
             b.status === "queued" ||
             b.status === "running" ||
             h.active.has(b.id) ||
+            h.drilled.has(b.id) ||
             protectedIds.has(b.id) ||
+            proofs.has(b.id) ||
             b.expires_at === null ||
             Date.parse(b.expires_at) > h.now.getTime();
           expect(why, `${b.id} kept: ${b.status}`).toBe(true);
@@ -440,5 +520,33 @@ describe("planRetention: properties", () => {
       ),
       fcParams,
     );
+  });
+
+  it("(8) keeps, for every pair that has a completed backup whose drill passed, its newest such one", () => {
+    let protectedBeyondKeepLast = 0;
+    fc.assert(
+      fc.property(historyArb, (h) => {
+        const kept = keptIds(planRetention(inputOf(h)));
+        const byKeepLast = new Set([...newestCompleted(h).values()].flat().map((b) => b.id));
+        for (const id of newestVerified(h)) {
+          expect(kept.has(id), id).toBe(true);
+          if (!byKeepLast.has(id)) protectedBeyondKeepLast++;
+        }
+        // And the pass is what protects it, not something else in the history: without its proof
+        // (and with nothing else holding it), an expired one goes.
+        for (const id of newestVerified(h)) {
+          const b = h.backups.find((x) => x.id === id)!;
+          const expired = b.expires_at !== null && Date.parse(b.expires_at) <= h.now.getTime();
+          if (byKeepLast.has(id) || !expired || h.active.has(id) || h.drilled.has(id)) continue;
+          const unproven = h.backups.map((x) => (x.id === id ? { ...x, verification: null } : x));
+          const again = planRetention(inputOf(h, unproven));
+          const stillProven = newestVerified({ ...h, backups: unproven });
+          if (!stillProven.has(id)) expect(keptIds(again).has(id), id).toBe(false);
+        }
+      }),
+      fcParams,
+    );
+    // The generated histories did exercise the rule: proofs that keep_last alone would have let go.
+    expect(protectedBeyondKeepLast).toBeGreaterThan(50);
   });
 });

@@ -92,7 +92,7 @@ export function backupRoutes(deps: ApiDeps) {
       path: "/{id}",
       tags: tag,
       summary:
-        "Delete a backup: archive first, then record (409 while queued, running, or read by a restore)",
+        "Delete a backup: archive first, then record (409 while queued, running, or read by a restore or a restore drill)",
       request: { params: IdParam },
       responses: { 200: reply(Deleted, "Deleted"), ...errors },
     }),

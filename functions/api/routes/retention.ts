@@ -22,7 +22,14 @@ const PreviewReply = z.object({
   delete_count: z.number().int().nonnegative(),
   delete_bytes: z.number().int().nonnegative(),
   keep_count: z.number().int().nonnegative(),
-  truncated: z.boolean(),
+  kept_expired: z.array(PreviewItem).max(PREVIEW_MAX_ITEMS).meta({
+    description:
+      "Expired backups the run keeps nonetheless, each with why (keep_last, the newest verified, a restore or drill reading it)",
+  }),
+  kept_expired_count: z.number().int().nonnegative(),
+  truncated: z
+    .boolean()
+    .meta({ description: "Whether `delete` or `kept_expired` was cut short (the counts cover all)" }),
 });
 
 export function retentionRoutes(deps: ApiDeps) {

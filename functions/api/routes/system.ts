@@ -50,7 +50,8 @@ export function systemRoutes(deps: ApiDeps) {
       method: "get",
       path: "/stats",
       tags: ["system"],
-      summary: "Dashboard figures: counts by status, bytes stored, success rates, next runs",
+      summary:
+        "Dashboard figures: counts by status, bytes stored, success rates, next runs, restore drills (proven share, recovery times)",
       responses: { 200: reply(Stats, "Statistics"), ...errors },
     }),
     async (c) => c.json(await stats(deps), 200),

@@ -162,6 +162,15 @@ export async function activeRestoreOf(deps: Pick<CoreDeps, "store">, backupId: s
   return undefined;
 }
 
+/** The queued or running restore drill that reads `backupId`, if any. */
+export async function activeDrillOf(deps: Pick<CoreDeps, "store">, backupId: string) {
+  for (const status of activeStatuses) {
+    const page = await deps.store.drills.list({ backup_id: backupId, status }, { limit: 1 });
+    if (page.items[0]) return page.items[0];
+  }
+  return undefined;
+}
+
 /** Deletes the archive, then the record (a record without its archive would promise a restore it cannot keep). */
 export async function deleteBackup(deps: CoreDeps, actor: Actor, id: string): Promise<void> {
   const backup = await getBackup(deps, id);
@@ -172,6 +181,11 @@ export async function deleteBackup(deps: CoreDeps, actor: Actor, id: string): Pr
     const restore = await activeRestoreOf(deps, id);
     if (restore)
       throw new ConflictError(`backup ${id} is being read by restore ${restore.id} (${restore.status})`);
+    const drill = await activeDrillOf(deps, id);
+    if (drill)
+      throw new ConflictError(
+        `backup ${id} is being read by restore drill ${drill.id} (${drill.status}): wait for it to end`,
+      );
     if (backup.blob_key) await deps.blobs.delete(backup.blob_key);
     await deps.store.backups.delete(id);
   });

@@ -79,6 +79,7 @@ async function syncServer(deps: CoreDeps, server: Server): Promise<SyncResult> {
       vanished_at: null,
       last_backup: null,
       drill_stale_since: null,
+      last_verified: null,
       scheduled_since_drill: 0,
     });
     result.added.push(name);

@@ -36,6 +36,7 @@ export async function recordDrillOutcome(
     .update(drill.backup_id, { verification: proof })
     .then(() => undefined)
     .catch(() => undefined); // the backup may have been deleted meanwhile
+  if (proof.status === "passed") await noteDatabaseVerified(deps, drill, proof).catch(() => undefined);
   await deps.store.audit
     .create({
       id: newId(),
@@ -55,4 +56,22 @@ export async function recordDrillOutcome(
     })
     .catch(() => undefined);
   await announce(deps, drillEvent(drill));
+}
+
+/** The database's `last_verified` summary, unless a later pass is already there (the dashboard reads it). */
+async function noteDatabaseVerified(
+  deps: Pick<CoreDeps, "store">,
+  drill: Drill,
+  proof: Verification,
+): Promise<void> {
+  const { items } = await deps.store.databases.list(
+    { server_id: drill.server_id, name: drill.database },
+    { limit: 1 },
+  );
+  const database = items[0];
+  if (!database) return;
+  if (database.last_verified && Date.parse(database.last_verified.at) > Date.parse(proof.at)) return;
+  await deps.store.databases.update(database.id, {
+    last_verified: { backup_id: drill.backup_id, at: proof.at, duration_ms: proof.duration_ms },
+  });
 }

@@ -6,7 +6,7 @@ import type { Backup, Drill, DrillTarget, Schedule, Settings } from "../entities
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { DrillFilter, Page, PageRequest } from "../ports.ts";
-import { activeStatuses } from "../state-machine.ts";
+import { activeDrillOf } from "./backups.ts";
 import { type Actor, audited, type CoreDeps, requireOperator } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
 import { checkDrillTarget, drillTargetLabel, scratchDatabaseName } from "./drill-targets.ts";
@@ -24,18 +24,6 @@ export async function listDrills(
   page: PageRequest,
 ): Promise<Page<Drill>> {
   return await deps.store.drills.list(filter, page);
-}
-
-/** The drill of `backupId` that is queued or running, if any (one indexed query per status). */
-export async function activeDrillOf(
-  deps: Pick<CoreDeps, "store">,
-  backupId: string,
-): Promise<Drill | undefined> {
-  for (const status of activeStatuses) {
-    const { items } = await deps.store.drills.list({ backup_id: backupId, status }, { limit: 1 });
-    if (items[0]) return items[0];
-  }
-  return undefined;
 }
 
 /** Queues a drill of a completed backup (no API check: the caller decided); the dispatcher starts it. */

@@ -5,25 +5,32 @@
 import type { Backup, Schedule } from "../entities.ts";
 import { errorMessage } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
-import { planRetention, type RetentionInput } from "../retention.ts";
-import { activeStatuses } from "../state-machine.ts";
+import { planRetention, type RetentionDecision, type RetentionInput } from "../retention.ts";
+import { activeStatuses, isTerminal } from "../state-machine.ts";
 import { SYSTEM_ACTOR } from "./alerts.ts";
-import { activeRestoreOf } from "./backups.ts";
+import { activeDrillOf, activeRestoreOf } from "./backups.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
 import { currentSettings } from "./settings.ts";
 
-/** The preview lists at most this many of the backups it would delete (the counts cover them all). */
+/** The preview lists at most this many backups it would delete, and as many expired ones it keeps (the counts cover all). */
 export const PREVIEW_MAX_ITEMS = 1000;
 
-/** Everything the plan needs, read from the store: all backups, active restores and keep_last. */
+/** Everything the plan needs, read from the store: all backups, active restores and drills, keep_last. */
 async function retentionInput(deps: Pick<CoreDeps, "store">, now: Date): Promise<RetentionInput> {
-  const [backups, activeRestoreBackupIds, settings, schedules] = await Promise.all([
+  const [backups, activeRestoreBackupIds, activeDrillBackupIds, settings, schedules] = await Promise.all([
     listAll((f, p) => deps.store.backups.list(f, p), {}),
     activeRestoreReads(deps),
+    activeDrillReads(deps),
     currentSettings(deps),
     listAll((f, p) => deps.store.schedules.list(f, p), {}),
   ]);
-  return { backups, activeRestoreBackupIds, keepLast: keepLastOf(settings.keep_last, schedules), now };
+  return {
+    backups,
+    activeRestoreBackupIds,
+    activeDrillBackupIds,
+    keepLast: keepLastOf(settings.keep_last, schedules),
+    now,
+  };
 }
 
 /**
@@ -58,6 +65,13 @@ async function activeRestoreReads(deps: Pick<CoreDeps, "store">): Promise<Set<st
   return new Set(lists.flat().map((r) => r.backup_id));
 }
 
+async function activeDrillReads(deps: Pick<CoreDeps, "store">): Promise<Set<string>> {
+  const lists = await Promise.all(
+    activeStatuses.map((status) => listAll((f, p) => deps.store.drills.list(f, p), { status })),
+  );
+  return new Set(lists.flat().map((d) => d.backup_id));
+}
+
 export interface RetentionPreviewItem {
   backup_id: string;
   server_id: string;
@@ -77,7 +91,13 @@ export interface RetentionPreview {
   delete_count: number;
   delete_bytes: number;
   keep_count: number;
-  /** Whether `delete` was cut short. */
+  /**
+   * Expired backups the run keeps nonetheless, and why (keep_last, the newest verified, a restore or a
+   * drill reading it), at most PREVIEW_MAX_ITEMS of them: what an operator would otherwise wonder about.
+   */
+  kept_expired: RetentionPreviewItem[];
+  kept_expired_count: number;
+  /** Whether `delete` or `kept_expired` was cut short (the counts cover all). */
   truncated: boolean;
 }
 
@@ -88,22 +108,31 @@ export async function previewRetention(
   maxItems = PREVIEW_MAX_ITEMS,
 ): Promise<RetentionPreview> {
   const plan = planRetention(await retentionInput(deps, now));
+  const item = ({ backup, reason }: RetentionDecision): RetentionPreviewItem => ({
+    backup_id: backup.id,
+    server_id: backup.server_id,
+    database: backup.database,
+    status: backup.status,
+    created_at: backup.created_at,
+    expires_at: backup.expires_at,
+    size_bytes: backup.size_bytes,
+    reason,
+  });
+  const keptExpired = plan.keep.filter(
+    ({ backup }) =>
+      isTerminal(backup.status) &&
+      backup.expires_at !== null &&
+      Date.parse(backup.expires_at) <= now.getTime(),
+  );
   return {
     now: now.toISOString(),
-    delete: plan.delete.slice(0, maxItems).map(({ backup, reason }) => ({
-      backup_id: backup.id,
-      server_id: backup.server_id,
-      database: backup.database,
-      status: backup.status,
-      created_at: backup.created_at,
-      expires_at: backup.expires_at,
-      size_bytes: backup.size_bytes,
-      reason,
-    })),
+    delete: plan.delete.slice(0, maxItems).map(item),
     delete_count: plan.delete.length,
     delete_bytes: plan.delete.reduce((sum, { backup }) => sum + (backup.size_bytes ?? 0), 0),
     keep_count: plan.keep.length,
-    truncated: plan.delete.length > maxItems,
+    kept_expired: keptExpired.slice(0, maxItems).map(item),
+    kept_expired_count: keptExpired.length,
+    truncated: plan.delete.length > maxItems || keptExpired.length > maxItems,
   };
 }
 
@@ -189,8 +218,14 @@ async function expire(
   if (!current) return refuse("the record is already gone");
   if (current.status !== planned.status) return refuse(`now ${current.status}, planned as ${planned.status}`);
   if (current.expires_at !== planned.expires_at) return refuse(`its expiry changed to ${current.expires_at}`);
+  // A drill that ended since the plan may have made it the newest verified of its pair.
+  if (current.verification?.drill_id !== planned.verification?.drill_id) {
+    return refuse(`a restore drill (${current.verification?.drill_id}) ended on it since the plan`);
+  }
   const restore = await activeRestoreOf(deps, planned.id);
   if (restore) return refuse(`restore ${restore.id} (${restore.status}) reads it now`);
+  const drill = await activeDrillOf(deps, planned.id);
+  if (drill) return refuse(`restore drill ${drill.id} (${drill.status}) reads it now`);
   if (current.blob_key) {
     try {
       await deps.blobs.delete(current.blob_key);

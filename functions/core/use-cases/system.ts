@@ -1,9 +1,11 @@
 // Health and dashboard statistics.
 import { type CounterFields, type CounterKey, dayKey, hourKey } from "../backup-counters.ts";
-import { type Backup, JobStatus } from "../entities.ts";
+import { type Backup, JobStatus, type ManagedDatabase } from "../entities.ts";
 import { errorMessage } from "../errors.ts";
 import {
+  type DatabaseProof,
   type DayFigures,
+  type DrillFigures,
   type HealthCheck,
   type HealthProbe,
   type Stats,
@@ -136,6 +138,76 @@ export function historyFromCounters(
 const RATE_HOURS = 7 * 24;
 
 /**
+ * Restore-drill figures over the enabled databases (pure): each one's newest completed backup
+ * (`newest`, by pair) says whether it is proven now; its record's `last_verified` (written at each
+ * passing drill) says when it last was, and how long that restore took.
+ */
+export function drillFigures(
+  databases: readonly ManagedDatabase[],
+  newest: ReadonlyMap<string, Backup>,
+): DrillFigures {
+  const managed = databases.filter((d) => d.enabled);
+  const rows: DatabaseProof[] = [];
+  let proven = 0;
+  let oldestProof: string | null = null;
+  for (const database of managed) {
+    const backup = newest.get(pairOf(database));
+    const latest = backup?.verification ?? null;
+    if (latest?.status === "passed") {
+      proven += 1;
+      if (oldestProof === null || Date.parse(latest.at) < Date.parse(oldestProof)) oldestProof = latest.at;
+    }
+    // The database's summary is written after the backup's proof; a pass on the newest backup
+    // counts even if that second write was lost.
+    const lastPass =
+      latest?.status === "passed" &&
+      (!database.last_verified || Date.parse(latest.at) >= Date.parse(database.last_verified.at))
+        ? { at: latest.at, duration_ms: latest.duration_ms }
+        : database.last_verified;
+    rows.push({
+      server_id: database.server_id,
+      database: database.name,
+      status: !backup ? "no_backup" : (latest?.status ?? "not_yet"),
+      last_verified_at: lastPass?.at ?? null,
+      recovery_ms: lastPass?.duration_ms ?? null,
+    });
+  }
+  rows.sort((a, b) => a.database.localeCompare(b.database) || a.server_id.localeCompare(b.server_id));
+  return {
+    proven_databases: proven,
+    managed_databases: managed.length,
+    share: managed.length > 0 ? proven / managed.length : null,
+    oldest_proof_at: oldestProof,
+    databases: rows,
+  };
+}
+
+const pairOf = (d: { server_id: string; name: string }) => JSON.stringify([d.server_id, d.name]);
+
+/**
+ * The newest completed backup of each enabled database: one indexed query each (the pair's
+ * partition, newest first), so the cost follows the number of databases, not of backups.
+ */
+async function newestCompletedOf(
+  deps: Pick<CoreDeps, "store">,
+  databases: readonly ManagedDatabase[],
+): Promise<Map<string, Backup>> {
+  const newest = new Map<string, Backup>();
+  await Promise.all(
+    databases
+      .filter((d) => d.enabled)
+      .map(async (d) => {
+        const { items } = await deps.store.backups.list(
+          { server_id: d.server_id, database: d.name, status: "completed" },
+          { limit: 1 },
+        );
+        if (items[0]) newest.set(pairOf(d), items[0]);
+      }),
+  );
+  return newest;
+}
+
+/**
  * Dashboard figures. The backup figures come from the store's counters (core/backup-counters.ts),
  * kept with every backup write: 1 + 30 days + 168 hours of documents, whatever the history's length.
  * The success rates are of whole UTC hours (the current one included), the charts of UTC days.
@@ -185,5 +257,6 @@ export async function stats(deps: Pick<CoreDeps, "store">, now = new Date()): Pr
     schedules: { enabled: schedules.length },
     next_runs: nextRuns,
     history: days,
+    drills: drillFigures(databases, await newestCompletedOf(deps, databases)),
   };
 }
