@@ -86,6 +86,21 @@ function passingVerification(backup: Backup): Verification {
   };
 }
 
+/** Writes what a passing drill of `backup` leaves: the proof on the backup, the summary on its database. */
+async function prove(backup: Backup): Promise<void> {
+  const verification = passingVerification(backup);
+  proven = await store.backups.update(backup.id, { verification });
+  const { items } = await store.databases.list(
+    { server_id: backup.server_id, name: backup.database },
+    { limit: 1 },
+  );
+  const database = items[0];
+  if (!database) throw new Error(`no managed database ${backup.database}`);
+  await store.databases.update(database.id, {
+    last_verified: { backup_id: backup.id, at: verification.at, duration_ms: verification.duration_ms },
+  });
+}
+
 describe("restore drills and imports in the console", () => {
   beforeAll(async () => {
     await mkdir(shots, { recursive: true });
@@ -106,7 +121,7 @@ describe("restore drills and imports in the console", () => {
     expect(queued.status).toBe(202);
     proven = await waitForBackup(queued.json.items[0]?.id ?? "");
     expect(proven.status, proven.error ?? "").toBe("completed");
-    proven = await store.backups.update(proven.id, { verification: passingVerification(proven) });
+    await prove(proven);
 
     operator = await watchedPage(browser, local.url);
     await operator.page.goto(`${local.url}/#token=${token}`);
@@ -380,7 +395,7 @@ describe("restore drills and imports in the console", () => {
 
   it("Restore latest on a database row restores the newest proven backup and names it", async () => {
     // The drill Verify now ran may have replaced the seeded proof: prove this one again.
-    proven = await store.backups.update(proven.id, { verification: passingVerification(proven) });
+    await prove(proven);
     const { page } = operator;
     await open(page, "Settings");
     await page.getByRole("button", { name: "Restore latest shop on Demo" }).click();

@@ -19,21 +19,5 @@ export type Drill = Reply<"GET", "/api/drills/{id}">;
 export type DrillTarget = Drill["target"];
 /** A backup's latest drill proof (the drill's `result` once it ended). */
 export type Verification = NonNullable<Backup["verification"]>;
-/**
- * GET /api/stats `drills`, as branch drill-rules adds it; hand-written until the document states it,
- * then `Stats["drills"]`.
- */
-export interface DrillStats {
-  proven_databases: number;
-  managed_databases: number;
-  share: number | null;
-  oldest_proof_at: string | null;
-  databases: {
-    server_id: string;
-    database: string;
-    last_verified_at: string | null;
-    recovery_ms: number | null;
-    /** The latest drill of its newest completed backup. */
-    status: "passed" | "failed" | "not_yet" | "no_backup";
-  }[];
-}
+/** GET /api/stats `drills`: the share of databases proven restorable, and each one's standing. */
+export type DrillStats = Stats["drills"];

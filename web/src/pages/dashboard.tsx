@@ -8,7 +8,7 @@ import { useApp } from "../lib/context.ts";
 import { formatBytes, formatDuration, formatPercent, formatTime, relativeTime } from "../lib/format.ts";
 import { useLoad } from "../lib/hooks.ts";
 import { allServers } from "../lib/list-all.ts";
-import type { Backup, DrillStats, Stats } from "../lib/types.ts";
+import type { Backup, DrillStats } from "../lib/types.ts";
 
 const active = (b: Backup) => isActive(b.status);
 const count = (n: number) => String(Math.round(n));
@@ -46,7 +46,7 @@ export function DashboardPage() {
   }, [history]);
 
   const s = stats.data;
-  const drills = s ? drillStatsOf(s) : undefined;
+  const drills = s?.drills;
   return (
     <section>
       <PageHeader title="Dashboard">
@@ -205,10 +205,6 @@ function Card({ title, figure, sub }: { title: string; figure: string; sub: stri
     </div>
   );
 }
-
-/** The drills figures, while the document may not state them yet (see DrillStats). */
-const drillStatsOf = (stats: Stats): DrillStats | undefined =>
-  (stats as Stats & { drills?: DrillStats }).drills;
 
 /** Each managed database's last measured recovery time: how long its last passing drill's restore took. */
 function RecoveryTimes({ drills, serverName }: { drills: DrillStats; serverName: (id: string) => string }) {
