@@ -397,7 +397,8 @@ describe("restore drills and imports in the console", () => {
     // The drill Verify now ran may have replaced the seeded proof: prove this one again.
     await prove(proven);
     const { page } = operator;
-    await open(page, "Settings");
+    await page.goto(`${local.url}/settings`); // a fresh page, whatever the previous test left open
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Settings");
     await page.getByRole("button", { name: "Restore latest shop on Demo" }).click();
     const dialog = page.getByRole("dialog", { name: "Restore the latest backup of shop" });
     await dialog.getByLabel("Target database").fill("shop_latest");
