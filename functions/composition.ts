@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDbMetadataStore } from "#adapters/aws/dynamodb-metadata-store.ts";
 import { HttpWebhookSender } from "#adapters/http-webhook.ts";
+import { importSourcesOf } from "#adapters/import-sources.ts";
 import { loadOnFirstCall, once } from "#adapters/load-on-first-call.ts";
 import { ChildProcessJobRunner, processAlive } from "#adapters/local/child-process-job-runner.ts";
 import { CronTicker } from "#adapters/local/cron-ticker.ts";
@@ -24,6 +25,7 @@ import type {
   BlobStore,
   DownloadLinker,
   EventBus,
+  ImportSources,
   JobRunner,
   MetadataStore,
   MongoInspector,
@@ -48,10 +50,15 @@ export interface Adapters {
   downloads?: DownloadLinker;
 }
 
-export function composeAdapters(config: EngineEnv): Adapters {
+/** What the task reads: the storage ports, and the dumps under imports/ that an import reads. */
+export type EngineAdapters = Adapters & { imports: ImportSources };
+
+export function composeAdapters(config: EngineEnv): EngineAdapters {
   if (config.MBM_ADAPTERS === "local") {
     const dir = config.MBM_DATA_DIR;
     return {
+      // DATA_DIR/imports/<...>: the key is the path under the data dir.
+      imports: importSourcesOf(new FileBlobStore({ dir })),
       store: new FileMetadataStore({ dir: join(dir, "metadata") }),
       secrets: new EncryptedFileSecretStore({
         file: join(dir, "secrets.json.enc"),
@@ -67,7 +74,21 @@ export function composeAdapters(config: EngineEnv): Adapters {
     return new S3Client({ forcePathStyle: Boolean(config.AWS_ENDPOINT_URL) });
   });
   const kms = config.MBM_KMS_KEY_ID;
+  const blobs = loadOnFirstCall<BlobStore>(
+    async () => {
+      const { S3BlobStore } = await import("#adapters/aws/s3-blob-store.ts");
+      return new S3BlobStore({
+        client: await s3(),
+        bucket: config.MBM_BUCKET,
+        maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
+        ...(kms ? { sse: { kmsKeyId: kms } } : {}),
+      });
+    },
+    { upload: true, download: true, head: true, delete: true },
+  );
   return {
+    // The same bucket: imports/<...> next to backups/ (the task role may read imports/*).
+    imports: importSourcesOf(blobs),
     store: new DynamoDbMetadataStore({ client: new DynamoDBClient({}), tableName: config.MBM_TABLE_NAME }),
     secrets: loadOnFirstCall<SecretStore>(
       async () => {
@@ -83,18 +104,7 @@ export function composeAdapters(config: EngineEnv): Adapters {
       },
       { put: true, get: true, delete: true },
     ),
-    blobs: loadOnFirstCall<BlobStore>(
-      async () => {
-        const { S3BlobStore } = await import("#adapters/aws/s3-blob-store.ts");
-        return new S3BlobStore({
-          client: await s3(),
-          bucket: config.MBM_BUCKET,
-          maxPartSizeBytes: config.MBM_S3_MAX_PART_SIZE_MIB * MiB,
-          ...(kms ? { sse: { kmsKeyId: kms } } : {}),
-        });
-      },
-      { upload: true, download: true, head: true, delete: true },
-    ),
+    blobs,
     downloads: loadOnFirstCall<DownloadLinker>(
       async () => {
         const { S3PresignedDownloads } = await import("#adapters/aws/s3-presigned-downloads.ts");
@@ -256,7 +266,7 @@ export function composeCore(config: EngineEnv, options: ComposeOptions): Composi
   const { log, overrides = {} } = options;
   const part = <K extends keyof Composition>(key: K, make: () => Composition[K]): Composition[K] =>
     key in overrides ? (overrides[key] as Composition[K]) : make();
-  const adapters =
+  const adapters: Adapters =
     overrides.store && overrides.secrets && overrides.blobs
       ? { store: overrides.store, secrets: overrides.secrets, blobs: overrides.blobs }
       : composeAdapters(config);
@@ -305,7 +315,7 @@ export function awsDepsOnce(log: Logger): () => Composition {
 }
 
 /** What the task's engine needs: the storage ports and where to announce the job's outcome. */
-export function composeEngine(config: EngineEnv, log: Logger): Adapters & { alerts: Alerts } {
+export function composeEngine(config: EngineEnv, log: Logger): EngineAdapters & { alerts: Alerts } {
   return { ...composeAdapters(config), alerts: composeAlerts(config, log.child({ component: "events" })) };
 }
 

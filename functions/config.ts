@@ -2,6 +2,7 @@
 // here (composition.ts turns it into adapters). Only names
 // and ids travel in the environment: never a password (local mode's key is the one exception, and
 // it protects the secrets file rather than being a server credential).
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { OutboundAllowlist } from "#core/entities.ts";
 
@@ -32,6 +33,47 @@ const commaList = z
       .filter(Boolean),
   );
 
+/**
+ * The throwaway server's arguments: a JSON array of strings, or words separated by spaces. `{port}`
+ * and `{dbpath}` are replaced in each argument after splitting, so a data dir may hold spaces.
+ */
+const argumentTemplate = z
+  .string()
+  .min(1)
+  .transform((text, ctx) => {
+    if (!text.trimStart().startsWith("[")) return text.trim().split(/\s+/);
+    const parsed = z.array(z.string()).safeParse(
+      (() => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return undefined;
+        }
+      })(),
+    );
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: "custom", message: "a JSON array of strings, or words separated by spaces" });
+    return z.NEVER;
+  })
+  .refine((args) => args.some((a) => a.includes("{port}")) && args.some((a) => a.includes("{dbpath}")), {
+    message: "must contain {port} and {dbpath}",
+  });
+
+/** The official image's mongod on loopback only, its data in the drill's temp dir. */
+export const MONGOD_DRILL_ARGS = "--dbpath {dbpath} --port {port} --bind_ip 127.0.0.1 --nounixsocket --quiet";
+
+/**
+ * Local mode's throwaway server: FerretDB on a throwaway PostgreSQL cluster, started by
+ * scripts/throwaway-ferretdb.ts (no mongod here; README "Restore drills" says why this one).
+ */
+export const LOCAL_DRILL_SERVER_ARGS = JSON.stringify([
+  fileURLToPath(new URL("../scripts/throwaway-ferretdb.ts", import.meta.url)),
+  "--port",
+  "{port}",
+  "--dir",
+  "{dbpath}",
+]);
+
 const Common = z.object({
   MBM_MONGODUMP: z.string().min(1).default("mongodump"),
   MBM_MONGORESTORE: z.string().min(1).default("mongorestore"),
@@ -49,6 +91,11 @@ const Common = z.object({
    * outbound_allowlist. Local mode sets loopback; a deployment on AWS leaves it empty.
    */
   MBM_MONGODB_ALLOWLIST: commaList.pipe(OutboundAllowlist),
+  /** The restore drill's throwaway server (an ephemeral target): its binary and arguments. */
+  MBM_DRILL_SERVER: z.string().min(1).default("mongod"),
+  MBM_DRILL_SERVER_ARGS: argumentTemplate.default(MONGOD_DRILL_ARGS.split(" ")),
+  /** Seconds the throwaway server has to accept connections. */
+  MBM_DRILL_SERVER_START_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(60),
 });
 
 const AwsEnv = Common.extend({
@@ -84,6 +131,9 @@ const LocalEnv = Common.extend({
   MBM_DATA_DIR: z.string().min(1),
   /** base64 of 32 bytes; when absent a 0600 key file in the data dir is used (created once). */
   MBM_SECRET_KEY: z.string().min(1).optional(),
+  // Local mode has no mongod: the same launcher starts Node on the FerretDB wrapper.
+  MBM_DRILL_SERVER: z.string().min(1).default(process.execPath),
+  MBM_DRILL_SERVER_ARGS: argumentTemplate.default(JSON.parse(LOCAL_DRILL_SERVER_ARGS) as string[]),
 });
 
 export const EngineEnv = z.discriminatedUnion("MBM_ADAPTERS", [AwsEnv, LocalEnv]);

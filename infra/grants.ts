@@ -10,6 +10,8 @@ import { acknowledge } from "./nag.ts";
 import type { DeploymentNames } from "./names.ts";
 
 const BACKUP_PREFIX = "backups/";
+/** Dumps made elsewhere, put here to be imported (core/ports.ts IMPORT_PREFIX). */
+const IMPORT_PREFIX = "imports/";
 
 type Grantee = iam.IGrantable & IConstruct;
 
@@ -53,7 +55,7 @@ export function grantTable(grantee: Grantee, stack: Stack, tableName: string): v
   wildcard(
     grantee,
     nagArn(stack, "dynamodb", `table/${tableName}/index/*`),
-    "The table's five indexes (gsi1-gsi5), all queried by list paths.",
+    "The table's six indexes (gsi1-gsi6), all queried by list paths.",
   );
 }
 
@@ -82,6 +84,22 @@ export function grantArchives(
     grantee,
     `arn:<AWS::Partition>:s3:::${names.bucket(account, region)}/${BACKUP_PREFIX}*`,
     "Archive keys are made per backup (backups/<server>/<database>/<id>...): the prefix is the scope.",
+  );
+}
+
+/**
+ * Reading the dumps under imports/ (an import task: S3BlobStore head and download). HeadObject is
+ * authorised by s3:GetObject; without s3:ListBucket a missing key answers 403 rather than 404, which
+ * the import reports as missing or unreadable. Nothing may be written or deleted there.
+ */
+export function grantImportReads(grantee: Grantee, stack: Stack, names: DeploymentNames): void {
+  const bucketName = names.bucket(stack.account, stack.region);
+  const { account, region } = printed(stack);
+  allow(grantee, ["s3:GetObject"], [`arn:${Aws.PARTITION}:s3:::${bucketName}/${IMPORT_PREFIX}*`]);
+  wildcard(
+    grantee,
+    `arn:<AWS::Partition>:s3:::${names.bucket(account, region)}/${IMPORT_PREFIX}*`,
+    "Import sources are any keys people put under imports/: the prefix is the scope, read only.",
   );
 }
 

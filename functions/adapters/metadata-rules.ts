@@ -53,7 +53,7 @@ export const entitySpecs = {
     collection: "backups",
     entity: "backup",
     schema: Backup,
-    filterFields: ["server_id", "database", "status", "schedule_id"],
+    filterFields: ["server_id", "database", "status", "schedule_id", "imported_from"],
     requires: { database: "server_id" },
     job: true,
   },

@@ -23,6 +23,8 @@ export const BackupListQuery = PageQuery.extend({
     "x-requires": "server_id",
   }),
   schedule_id: Id.optional(),
+  /** The backup imported from this source key (issue 16). */
+  imported_from: Line(1024).min(1).optional(),
 });
 
 export const DatabaseListQuery = PageQuery.extend({

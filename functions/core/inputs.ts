@@ -159,19 +159,18 @@ const ServerCreateFields = z.strictObject({
 });
 
 /**
- * PLAIN sends the password itself, so it needs TLS (core/mongo-uri.ts checks it against the stored
- * server too). The document states it for the request alone: PLAIN comes with `tls: true`.
+ * PLAIN needs tls (core/mongo-uri.ts). On an update the stored record may hold tls: the document is
+ * the stricter side and asks for `tls: true` in the same body as `auth_mechanism: "PLAIN"`.
  */
-const PLAIN_NEEDS_TLS = {
-  anyOf: [
-    { not: { required: ["auth_mechanism"], properties: { auth_mechanism: { const: "PLAIN" } } } },
-    { required: ["tls"], properties: { tls: { const: true } } },
-  ],
+const PLAIN_WITHOUT_TLS = {
+  required: ["auth_mechanism"],
+  properties: { auth_mechanism: { const: "PLAIN" } },
+  not: { required: ["tls"], properties: { tls: { const: true } } },
 };
 
 export const CreateServerInput = ServerCreateFields.superRefine(oneWayToConnect).meta({
   oneOf: [{ required: ["host"] }, { required: ["connection_string"] }],
-  allOf: [PLAIN_NEEDS_TLS],
+  not: PLAIN_WITHOUT_TLS,
 });
 export type CreateServerInput = z.infer<typeof CreateServerInput>;
 
@@ -198,11 +197,15 @@ export const UpdateServerInput = ServerCreateFields.partial()
   })
   .meta({
     minProperties: 1,
-    allOf: [PLAIN_NEEDS_TLS],
     not: {
-      required: ["connection_string"],
-      properties: { connection_string: { type: "string" } },
-      anyOf: [{ required: ["host"] }, { required: ["port"] }],
+      anyOf: [
+        {
+          required: ["connection_string"],
+          properties: { connection_string: { type: "string" } },
+          anyOf: [{ required: ["host"] }, { required: ["port"] }],
+        },
+        PLAIN_WITHOUT_TLS,
+      ],
     },
   });
 export type UpdateServerInput = z.infer<typeof UpdateServerInput>;
@@ -262,18 +265,81 @@ const CollectionName = z
   .refine((n) => !n.startsWith("system."), "system collections are not restored")
   .meta({ not: { pattern: "^system\\." } });
 
-export const TriggerRestoreInput = z.strictObject({
-  backup_id: Id,
-  /** Defaults to the backup's own server. */
-  target_server_id: Id.optional(),
-  /** Defaults to the backup's database name. */
-  target_database: DatabaseName.optional(),
-  /** Restore only these collections (all when absent). */
-  collections: z.array(CollectionName).min(1).max(1000).optional(),
-  /** Drop each restored collection first. Required to restore over the source database itself. */
-  drop: z.boolean().optional(),
-});
+/**
+ * A restore names its backup (`backup_id`), or asks for the newest completed backup of a server's
+ * database (`server_id` + `database`; with `verified: true` the newest that passed a drill).
+ */
+export const TriggerRestoreInput = z
+  .strictObject({
+    backup_id: Id.optional(),
+    /** With database: restore that database's newest completed backup. */
+    server_id: Id.optional(),
+    database: DatabaseName.optional(),
+    /** With server_id + database: the newest backup whose restore drill passed. */
+    verified: z.boolean().optional(),
+    /** Defaults to the backup's own server. */
+    target_server_id: Id.optional(),
+    /** Defaults to the backup's database name. */
+    target_database: DatabaseName.optional(),
+    /** Restore only these collections (all when absent). */
+    collections: z.array(CollectionName).min(1).max(1000).optional(),
+    /** Drop each restored collection first. Required to restore over the source database itself. */
+    drop: z.boolean().optional(),
+  })
+  .superRefine((v, ctx) => {
+    const issue = (field: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [field], message });
+    if (v.backup_id !== undefined) {
+      if (v.server_id !== undefined || v.database !== undefined || v.verified !== undefined) {
+        issue("backup_id", "give backup_id, or server_id + database for the latest backup, not both");
+      }
+      return;
+    }
+    if (v.server_id === undefined && v.database === undefined) {
+      issue("backup_id", "give backup_id, or server_id + database for the latest backup");
+    } else if (v.database === undefined) {
+      issue("database", "needed with server_id (the latest backup of that database)");
+    } else if (v.server_id === undefined) {
+      issue("server_id", "needed with database (the latest backup of that server's database)");
+    }
+  })
+  .meta({
+    oneOf: [
+      {
+        required: ["backup_id"],
+        not: { anyOf: [{ required: ["server_id"] }, { required: ["database"] }, { required: ["verified"] }] },
+      },
+      { required: ["server_id", "database"], not: { required: ["backup_id"] } },
+    ],
+  });
+/** What the use case receives: a backup by id, or the latest of a server's database. */
 export type TriggerRestoreInput = z.infer<typeof TriggerRestoreInput>;
+
+/** A key under imports/: `/`-separated segments, none empty, "." or "..", no control characters or backslash. */
+const IMPORT_SEGMENT = `[^/\\\\${CONTROL}]+`;
+export const ImportSourceKey = z
+  .string()
+  .min(9)
+  .max(512)
+  .regex(
+    new RegExp(`^imports/(${IMPORT_SEGMENT}/)*${IMPORT_SEGMENT}$`),
+    'must be a key under imports/ (e.g. "imports/2026/11/01/shop.archive.gz"): no empty segment, backslash or control character',
+  )
+  .refine((key) => !key.split("/").some((s) => s === "." || s === ".."), 'must not have "." or ".." segments')
+  .meta({ not: { pattern: "(^|/)\\.\\.?(/|$)" } });
+
+/** POST /api/backups/import: a dump put under imports/ becomes a backup of that server's database. */
+export const ImportBackupInput = z.strictObject({
+  server_id: Id,
+  /** The database the dump is of; any valid name (see README, "Bring your existing backups"). */
+  database: DatabaseName,
+  source_key: ImportSourceKey,
+  name: Line(200).nullable().optional(),
+  notes: Text(4000).nullable().optional(),
+  /** Our codec for the stored archive; default as for manual backups (zstd). */
+  compression: Compression.optional(),
+});
+export type ImportBackupInput = z.infer<typeof ImportBackupInput>;
 
 /**
  * The document's grammar of a cron expression: five space-separated fields of `*`, numbers, ascending
@@ -384,7 +450,11 @@ export const UpdateSettingsInput = z
       .max(2048)
       // What z.url with this protocol accepts, as far as a pattern can say it: an http(s) scheme (any
       // letter case: URL lowercases it) and a host.
-      .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]+([/?#]\S*)?$/, "must be an http(s) URL")
+      // Characters RFC 3986 allows (the reply's `format: uri` holds the stored value to them).
+      .regex(
+        /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[A-Za-z0-9\-._~%!$&'()*+,;=:@[\]]+([/?#][A-Za-z0-9\-._~%!$&'()*+,;=:@/?#[\]]*)?$/,
+        "must be an http(s) URL",
+      )
       .nullable()
       .optional(),
     /** Replaces the whole list; `[]` empties it. */

@@ -76,6 +76,8 @@ export interface BackupFilter {
   database?: string | undefined;
   status?: JobStatus | undefined;
   schedule_id?: string | undefined;
+  /** The import of this source key (`imports/...`): at most one, a second import is refused. */
+  imported_from?: string | undefined;
 }
 export interface ScheduleFilter {
   enabled?: boolean | undefined;
@@ -186,6 +188,15 @@ export interface BlobStore {
   /** Idempotent. */
   delete(key: string): Promise<void>;
 }
+
+/** Where dumps made elsewhere are put to be imported: keys under this prefix, never under backups/. */
+export const IMPORT_PREFIX = "imports/";
+
+/**
+ * Read-only access to the dumps under `imports/` (issue 16): the product's bucket on AWS, the files
+ * under DATA_DIR/imports in local mode. A key outside the prefix is a ValidationError.
+ */
+export type ImportSources = Pick<BlobStore, "download" | "head">;
 
 // ---------------------------------------------------------------------------------------------
 // Job runner and scheduler.

@@ -8,7 +8,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { grantArchives, grantKey, grantSecrets, grantTable, nagArn } from "../grants.ts";
+import { grantArchives, grantImportReads, grantKey, grantSecrets, grantTable, nagArn } from "../grants.ts";
 import { acknowledge } from "../nag.ts";
 import type { DeploymentNames } from "../names.ts";
 import { stageTaskImage } from "../task-image.ts";
@@ -76,6 +76,7 @@ export class Task extends AppPart {
     grantTable(taskRole, stack, props.names.table);
     grantKey(taskRole, props.keyArn);
     grantArchives(taskRole, stack, props.names, { read: true, write: true, delete: true });
+    grantImportReads(taskRole, stack, props.names);
     grantSecrets(taskRole, stack, props.names.secretPrefix, "read");
     props.alerts.grantAnnounce(taskRole);
 

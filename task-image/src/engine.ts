@@ -5,17 +5,29 @@ import type { JobStatus } from "#core/entities.ts";
 import { ConflictError, errorMessage, PasswordNeededError, ValidationError } from "#core/errors.ts";
 import type { DomainEvent } from "#core/events.ts";
 import { Allowlist, OutboundRefusedError } from "#core/outbound-policy.ts";
-import type { BlobStore, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import type { BlobStore, ImportSources, JobStore, MetadataStore, SecretStore } from "#core/ports.ts";
 import { redact } from "#core/redact.ts";
 import { announce } from "#core/use-cases/alerts.ts";
 import type { Alerts } from "#core/use-cases/deps.ts";
 import type { Logger } from "#functions/logger.ts";
 import type { ToolPaths } from "./mongo-tools.ts";
 
+/** The restore drill's throwaway server (drill-server.ts starts it). */
+export interface DrillServerConfig {
+  /** The server's binary (`mongod`). */
+  binary: string;
+  /** Its arguments; `{port}` and `{dbpath}` are replaced in each. */
+  args: readonly string[];
+  /** How long it has to accept connections. */
+  startTimeoutMs: number;
+}
+
 export interface EngineDeps {
   store: MetadataStore;
   secrets: SecretStore;
   blobs: BlobStore;
+  /** The dumps under imports/ an import reads (main.ts always sets it). */
+  imports?: ImportSources | undefined;
   tools: ToolPaths;
   log: Logger;
   /** How long the tools look for a reachable server before failing, in seconds. */
@@ -31,6 +43,8 @@ export interface EngineDeps {
    * (MBM_MONGODB_ALLOWLIST: local mode and the tests set loopback). Default none.
    */
   mongoAllowlist?: readonly string[] | undefined;
+  /** The restore drill's throwaway server (MBM_DRILL_SERVER...); without it an ephemeral drill fails. */
+  drillServer?: DrillServerConfig | undefined;
 }
 
 /**

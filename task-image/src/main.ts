@@ -34,6 +34,11 @@ async function main(argv: string[]): Promise<number> {
     progressIntervalMs: config.MBM_PROGRESS_INTERVAL_MS,
     mongoAllowlist: config.MBM_MONGODB_ALLOWLIST,
     runnerRef: await ownRunnerRef(config, log),
+    drillServer: {
+      binary: config.MBM_DRILL_SERVER,
+      args: config.MBM_DRILL_SERVER_ARGS,
+      startTimeoutMs: config.MBM_DRILL_SERVER_START_TIMEOUT_S * 1000,
+    },
   };
 
   // ECS sends SIGTERM before stopping a task (and local mode on cancel): abort the stream, which

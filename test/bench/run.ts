@@ -14,6 +14,7 @@ import { benchBundles } from "./bundles.ts";
 import { benchCeiling } from "./ceiling.ts";
 import { benchCompression } from "./compression.ts";
 import { seedDatabase } from "./dataset.ts";
+import { benchDrill, drillSummary, drillTarget, formatDrill } from "./drill.ts";
 import { archiveFile, benchRestore } from "./restore.ts";
 import { type BenchServers, startServers } from "./servers.ts";
 import { MiB, round } from "./stats.ts";
@@ -27,13 +28,14 @@ const { values: args } = parseArgs({
     json: { type: "string" },
     check: { type: "boolean", default: false },
     "restore-only": { type: "boolean", default: false },
+    "drill-only": { type: "boolean", default: false },
     "large-mib": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
   console.log(
-    "usage: npm run bench -- [--quick] [--json FILE] [--check] [--restore-only] [--large-mib N]   (see test/bench/README.md)",
+    "usage: npm run bench -- [--quick] [--json FILE] [--check] [--restore-only] [--drill-only] [--large-mib N]   (see test/bench/README.md)",
   );
   process.exit(0);
 }
@@ -100,6 +102,7 @@ async function main(): Promise<number> {
   });
   try {
     if (args["restore-only"]) return await restoreOnly(client, servers, started);
+    if (args["drill-only"]) return await drillOnly(client, servers, started);
     log(`seeding ${plan.smallMiB} and ${plan.largeMiB} MiB`);
     const small = await seedDatabase(client, "bench_small", plan.smallMiB);
     const large = await seedDatabase(client, "bench_large", plan.largeMiB);
@@ -121,6 +124,14 @@ async function main(): Promise<number> {
       documents: large.documents,
       runs: plan.runs,
     });
+    log("restore drill, large (local store)");
+    const drill = drillSummary(
+      await benchDrill(worlds.local, backupLarge.kept.local, {
+        client,
+        documents: large.documents,
+        runs: plan.runs,
+      }),
+    );
     log("compression");
     const compression = await benchCompression({
       archive,
@@ -167,10 +178,10 @@ async function main(): Promise<number> {
       seconds: round((performance.now() - started) / 1000, 0),
     };
     const summary = summarize(results);
-    const targets = judge(summary);
-    console.log(formatSummary(summary, targets));
+    const targets = [...judge(summary), drillTarget(drill)];
+    console.log(`${formatSummary(summary, targets)}\n\n${formatDrill(drill)}`);
     if (args.json) {
-      writeFileSync(args.json, `${JSON.stringify({ ...summary, targets }, null, 2)}\n`);
+      writeFileSync(args.json, `${JSON.stringify({ ...summary, drill, targets }, null, 2)}\n`);
       log(`wrote ${args.json}`);
     }
     return args.check && targets.some((t) => !t.pass) ? 1 : 0;
@@ -219,6 +230,43 @@ async function restoreOnly(client: MongoClient, servers: BenchServers, started: 
       sizes,
       seconds,
       restore,
+    };
+    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
+    log(`wrote ${args.json}`);
+  }
+  return 0;
+}
+
+/**
+ * --drill-only: the restore drill's row alone, at the large size (with --quick, 20 MiB; --large-mib
+ * to choose): one untimed backup to the local store, then alternating plain restores and drills.
+ */
+async function drillOnly(client: MongoClient, servers: BenchServers, started: number): Promise<number> {
+  log(`seeding ${plan.largeMiB} MiB`);
+  const large = await seedDatabase(client, "bench_large", plan.largeMiB);
+  const world = await engineWorld("local", servers);
+  log("one backup (untimed)");
+  const { backup } = await engineBackup(world, "bench_large");
+  log("restore drill against a plain restore");
+  const drill = drillSummary(
+    await benchDrill(world, backup, { client, documents: large.documents, runs: plan.runs }),
+  );
+  const seconds = round((performance.now() - started) / 1000, 0);
+  const verdict = drillTarget(drill);
+  console.log(
+    `mongo-backup-manager benchmark, restore drill only (${plan.mode}: ${plan.runs} alternating runs per variant; ${plan.largeMiB} MiB, ${large.documents} docs)\n` +
+      `machine: ${machine().nproc} cores, ${machine().cpu}; took ${seconds} s\n\n${formatDrill(drill)}\n` +
+      `verdict: ${verdict.pass ? "PASS" : "MISS"}`,
+  );
+  if (args.json) {
+    const json = {
+      mode: plan.mode,
+      drill_only: true,
+      runs: plan.runs,
+      machine: machine(),
+      seconds,
+      drill,
+      targets: [verdict],
     };
     writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
     log(`wrote ${args.json}`);

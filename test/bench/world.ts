@@ -18,6 +18,7 @@ import type { Server } from "#core/entities.ts";
 import { newId } from "#core/ids.ts";
 import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import { LOCAL_DRILL_SERVER_ARGS } from "#functions/config.ts";
 import { makeServer } from "#test/support/fixtures.ts";
 import { findTool } from "../../scripts/processes.ts";
 import { processTree, sampleTreeRss } from "./proc.ts";
@@ -55,6 +56,9 @@ const toolEnv = () => ({
   MBM_LOG_LEVEL: "warn",
   // The bench's FerretDB runs on loopback, which the outbound policy refuses for MongoDB by default.
   MBM_MONGODB_ALLOWLIST: loopbackCidrs.join(","),
+  // The restore drill's throwaway server: FerretDB on a throwaway PostgreSQL, as in local mode.
+  MBM_DRILL_SERVER: process.execPath,
+  MBM_DRILL_SERVER_ARGS: LOCAL_DRILL_SERVER_ARGS,
 });
 
 export async function engineWorld(kind: StoreKind, servers: BenchServers): Promise<EngineWorld> {
@@ -212,11 +216,11 @@ export function parseEngineCpu(
  */
 export async function runTask(
   world: EngineWorld,
-  command: "backup" | "restore",
+  command: "backup" | "restore" | "verify",
   id: string,
 ): Promise<ProcessRun> {
-  // A restore logs at info (as in production) for its completion line's stage times; a few lines.
-  const env = command === "restore" ? { ...world.env, MBM_LOG_LEVEL: "info" } : world.env;
+  // A restore or drill logs at info (as in production) for its completion line's stage times; a few lines.
+  const env = command === "backup" ? world.env : { ...world.env, MBM_LOG_LEVEL: "info" };
   const run = await timedRun(
     process.execPath,
     ["--import", engineCpuModule, join(repoRoot, "task-image/src/main.ts"), command, id],
@@ -224,11 +228,11 @@ export async function runTask(
   );
   const cpu = parseEngineCpu(run.output, clockTicksPerSecond);
   if (!cpu) throw new Error(`the engine reported no CPU time:\n${run.output}`);
-  const stagesMs = command === "restore" ? parseStages(run.output) : undefined;
+  const stagesMs = command === "backup" ? undefined : parseStages(run.output);
   return { ...run, ...cpu, ...(stagesMs ? { stagesMs } : {}) };
 }
 
-/** `stages_ms` of the engine's "restore completed" log line (JSON), if the output holds one. */
+/** `stages_ms` of the engine's "restore completed" or "drill passed" log line (JSON), if the output holds one. */
 export function parseStages(output: string): Record<string, number> | undefined {
   const line = output.split("\n").find((l) => l.includes('"stages_ms"'));
   if (!line) return undefined;

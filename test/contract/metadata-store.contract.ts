@@ -344,6 +344,30 @@ export function metadataStoreContract(name: string, freshData: FreshStoreData) {
         expect(all).toEqual(expect.arrayContaining(idsOf([a1, a2, a3, b1, b2])));
       });
 
+      it("finds an import by its source key, and only that import", async () => {
+        const server = newId();
+        const key = `imports/${newId()}/shop#1%.archive.gz`;
+        const imported = await store.backups.create(
+          makeBackup({ server_id: server, trigger: "import", imported_from: key, status: "completed" }),
+        );
+        const neighbour = await store.backups.create(
+          makeBackup({ server_id: server, trigger: "import", imported_from: `${key}.2` }),
+        );
+        await store.backups.create(makeBackup({ server_id: server, status: "completed" }));
+        const list = async (filter: Parameters<MetadataStore["backups"]["list"]>[0]) =>
+          idsOf((await store.backups.list(filter, { limit: 100 })).items);
+        expect(await list({ imported_from: key })).toEqual([imported.id]);
+        expect(await list({ imported_from: `${key}.2` })).toEqual([neighbour.id]);
+        expect(await list({ imported_from: `imports/${newId()}` })).toEqual([]);
+        expect(await list({ imported_from: key, server_id: server, status: "completed" })).toEqual([
+          imported.id,
+        ]);
+        expect(await list({ imported_from: key, status: "failed" })).toEqual([]);
+        // The record moves through its transitions and stays findable.
+        await store.backups.delete(imported.id);
+        expect(await list({ imported_from: key })).toEqual([]);
+      });
+
       it("rejects database without server_id", async () => {
         const error = await rejection(
           store.backups.list({ database: "shop" }, { limit: 10 }),

@@ -224,14 +224,19 @@ describe("the CDK app", () => {
     }
   });
 
-  it("limits the task role to its table, the backups/ prefix, the servers' secrets, the key, the bus and the topic", () => {
+  it("limits the task role to its table, the backups/ prefix, reads of imports/, the servers' secrets, the key, the bus and the topic", () => {
     const taskPolicies = statementsOf(service).filter(({ id }) => id.startsWith("TaskTaskRole"));
     expect(taskPolicies.length).toBeGreaterThan(0);
+    const importStatements = taskPolicies.filter(({ s }) => /\/imports\/\*"/.test(resourcesOf(s)));
+    // Exactly one statement reaches imports/, and it only reads (GetObject also authorises HeadObject).
+    expect(importStatements).toHaveLength(1);
+    expect(actionsOf(importStatements[0]!.s)).toEqual(["s3:GetObject"]);
+    expect(resourcesOf(importStatements[0]!.s)).not.toMatch(/backups/);
     for (const { s } of taskPolicies) {
       const resources = resourcesOf(s);
       for (const action of actionsOf(s)) {
         const service_ = action.split(":")[0];
-        if (service_ === "s3") expect(resources).toMatch(/\/backups\/\*"/);
+        if (service_ === "s3") expect(resources).toMatch(/\/(backups|imports)\/\*"/);
         if (service_ === "secretsmanager") {
           expect(action).toBe("secretsmanager:GetSecretValue");
           expect(resources).toContain("secret:mbm/servers/*");

@@ -14,9 +14,11 @@ import { SecretsManagerSecretStore } from "#adapters/aws/secrets-manager-secret-
 import { EncryptedFileSecretStore } from "#adapters/local/encrypted-file-secret-store.ts";
 import { FileBlobStore } from "#adapters/local/file-blob-store.ts";
 import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
-import type { Backup, Compression, Restore, Server } from "#core/entities.ts";
+import type { Backup, Compression, Drill, DrillTarget, Restore, Server } from "#core/entities.ts";
 import { loopbackCidrs } from "#core/outbound-policy.ts";
 import type { BlobStore, MetadataStore, SecretStore } from "#core/ports.ts";
+import { queueDrill as queueDrillRecord } from "#core/use-cases/drills.ts";
+import { LOCAL_DRILL_SERVER_ARGS } from "#functions/config.ts";
 import { listPartials, listUploadsAndObjects } from "#test/support/blob-leftovers.ts";
 import { findTool } from "../../scripts/processes.ts";
 import { awsClientConfig, awsEndpointEnv, scratchDir, uniqueName } from "./env.ts";
@@ -50,6 +52,10 @@ const commonEnv = () => ({
   MBM_LOG_LEVEL: "debug",
   // The test FerretDB runs on loopback, which the outbound policy refuses for MongoDB by default.
   MBM_MONGODB_ALLOWLIST: loopbackCidrs.join(","),
+  // The restore drill's throwaway server: FerretDB through scripts/throwaway-ferretdb.ts, as local
+  // mode has it, for both adapter sets (the AWS default, mongod, does not exist here).
+  MBM_DRILL_SERVER: process.execPath,
+  MBM_DRILL_SERVER_ARGS: LOCAL_DRILL_SERVER_ARGS,
 });
 
 export async function awsWorld(): Promise<EngineWorld> {
@@ -168,13 +174,26 @@ export async function queueRestore(
   );
 }
 
+/** A queued drill of `backup` into `target` (default: a throwaway server). */
+export async function queueDrill(
+  world: EngineWorld,
+  backup: Backup,
+  target: DrillTarget = { kind: "ephemeral" },
+): Promise<Drill> {
+  return await queueDrillRecord({ store: world.store }, backup, target, "manual", "test");
+}
+
 export interface EntryRun {
   child: ChildProcess;
   result: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
 }
 
 /** Runs `node task-image/src/main.ts <command> <id>` with the world's environment. */
-export function runEntryPoint(world: EngineWorld, command: "backup" | "restore", id: string): EntryRun {
+export function runEntryPoint(
+  world: EngineWorld,
+  command: "backup" | "restore" | "import" | "verify",
+  id: string,
+): EntryRun {
   const child = spawn(process.execPath, [join(repoRoot, "task-image/src/main.ts"), command, id], {
     cwd: repoRoot,
     env: world.env,

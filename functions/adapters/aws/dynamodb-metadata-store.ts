@@ -3,7 +3,7 @@
 // Table design: one table (`metadataTableDefinition`), every entity kind in it.
 //   pk = "<KIND>#<id>", sk = "<KIND>"   KIND: SERVER DATABASE BACKUP SCHEDULE RESTORE DRILL AUDIT
 //   pk = sk = "SETTINGS"                the one settings document: no index keys, so no list sees it
-//   gsi1..gsi5 are generic: partition gsiNpk = "<KIND>[#<LABEL>#<value>]...", sort gsiNsk = id, projection
+//   gsi1..gsi6 are generic: partition gsiNpk = "<KIND>[#<LABEL>#<value>]...", sort gsiNsk = id, projection
 //   ALL. Ids are UUIDv7, so a Query with ScanIndexForward=false is newest first. Index keys are derived
 //   from the entity on every write (a status change moves a backup to another status partition); a null
 //   field leaves its key out (sparse). `#` and `%` in values are escaped, so keys cannot collide.
@@ -16,6 +16,7 @@
 //     server_id                         gsi2   DATABASE#SERVER#<server_id>
 //     enabled                           gsi4   DATABASE#ENABLED#<true|false>
 //   backups                             gsi1   BACKUP
+//     imported_from                     gsi6   BACKUP#IMPORT#<source key>   (sparse: imports only)
 //     server_id + database              gsi3   BACKUP#SERVER#<server_id>#DB#<database>
 //     schedule_id                       gsi5   BACKUP#SCHEDULE#<schedule_id>
 //     status (queued, running)          gsi4   BACKUP#STATUS#<status>
@@ -90,8 +91,8 @@ import {
 } from "../metadata-collections.ts";
 import type { CheckedFilter, CollectionName, EntitySpec, FilterValue } from "../metadata-rules.ts";
 
-type Gsi = "gsi1" | "gsi2" | "gsi3" | "gsi4" | "gsi5";
-const GSIS: readonly Gsi[] = ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5"];
+type Gsi = "gsi1" | "gsi2" | "gsi3" | "gsi4" | "gsi5" | "gsi6";
+const GSIS: readonly Gsi[] = ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5", "gsi6"];
 const INTERNAL = new Set(["pk", "sk", "_v", ...GSIS.flatMap((g) => [`${g}pk`, `${g}sk`])]);
 
 /** The table as data, so the CDK stack and the tests create the same one. */
@@ -186,8 +187,10 @@ export const tableLayouts: Readonly<Record<CollectionName, TableLayout>> = {
       ],
       gsi4: [["STATUS", "status"]],
       gsi5: [["SCHEDULE", "schedule_id"]],
+      gsi6: [["IMPORT", "imported_from"]],
     },
     plans: [
+      { gsi: "gsi6" },
       { gsi: "gsi3" },
       { gsi: "gsi5" },
       { gsi: "gsi4", when: transient },

@@ -2,7 +2,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { Backup, Drill } from "#core/entities.ts";
-import { AnnotateBackupInput, TriggerBackupInput, VerifyBackupInput } from "#core/inputs.ts";
+import {
+  AnnotateBackupInput,
+  ImportBackupInput,
+  TriggerBackupInput,
+  VerifyBackupInput,
+} from "#core/inputs.ts";
 import {
   annotateBackup,
   backupDownloadLink,
@@ -12,6 +17,7 @@ import {
   triggerBackups,
 } from "#core/use-cases/backups.ts";
 import { requestDrill } from "#core/use-cases/drills.ts";
+import { importBackup } from "#core/use-cases/imports.ts";
 import { listBackups } from "#core/use-cases/lists.ts";
 import { BackupListQuery } from "../queries.ts";
 import {
@@ -62,6 +68,18 @@ export function backupRoutes(deps: ApiDeps) {
       responses: { 202: reply(z.object({ items: z.array(Backup) }), "The queued backups"), ...errors },
     }),
     async (c) => c.json(await triggerBackups(deps, c.get("actor"), c.req.valid("json")), 202),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/import",
+      tags: tag,
+      summary:
+        "Import a dump put under imports/ (mongodump --archive, gzip or zstd or plain, or a tar of a mongodump --out directory) as a backup of server_id's database; 409 when a backup already holds that source",
+      request: { body: jsonBody(ImportBackupInput) },
+      responses: { 202: reply(Backup, "The queued import (a backup with trigger import)"), ...errors },
+    }),
+    async (c) => c.json(await importBackup(deps, c.get("actor"), c.req.valid("json")), 202),
   );
   app.openapi(
     createRoute({

@@ -31,7 +31,7 @@ export function restoreRoutes(deps: ApiDeps) {
       path: "/",
       tags: tag,
       summary:
-        "Restore a completed backup to its server or another, under its name or another; drop only when asked",
+        "Restore a completed backup (backup_id, or server_id + database for its newest completed backup, with verified: true the newest that passed a drill; 404 when none) to its server or another, under its name or another; drop only when asked. The restore's backup_id names the backup chosen",
       request: { body: jsonBody(TriggerRestoreInput) },
       responses: { 202: reply(Restore, "The queued restore"), ...errors },
     }),

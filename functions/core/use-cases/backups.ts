@@ -28,7 +28,8 @@ export async function getBackup(deps: Pick<CoreDeps, "store">, id: string): Prom
 }
 
 export interface NewBackup {
-  database: ManagedDatabase;
+  /** The database backed up (an import's need not be a managed one). */
+  database: Pick<ManagedDatabase, "server_id" | "name">;
   trigger: Backup["trigger"];
   schedule_id: string | null;
   created_by: string;

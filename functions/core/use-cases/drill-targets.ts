@@ -1,6 +1,6 @@
 // Where a restore drill restores: the names it uses and the rule that a sandbox must be marked so.
 import type { DrillTarget } from "../entities.ts";
-import { ValidationError } from "../errors.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
 import type { CoreDeps } from "./deps.ts";
 
 /** The scratch database a sandbox drill restores into: `mbm_drill_<last 12 hex digits of the backup id>`. */
@@ -25,7 +25,9 @@ async function checkSandbox(
 ): Promise<void> {
   if (target.kind !== "sandbox") return;
   const server = await deps.store.servers.get(target.server_id);
-  if (!server) throw new ValidationError(`${field}.server_id`, `server ${target.server_id} does not exist`);
+  // An unknown id is a 404, as every reference to a missing record is (a restore's target server, a
+  // schedule's); a server that exists but is not a sandbox is the request's mistake: 422.
+  if (!server) throw new NotFoundError("server", target.server_id);
   if (!server.sandbox) {
     throw new ValidationError(
       `${field}.server_id`,

@@ -1,7 +1,7 @@
 // Restores: checked against the backup and the target before anything is queued. Restoring over
 // the very database the backup came from needs an explicit `drop: true`: without it mongorestore
 // would insert beside the live documents and stop on the first duplicate key, half done.
-import type { Restore } from "../entities.ts";
+import type { Backup, Restore } from "../entities.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { newId, nowIso } from "../ids.ts";
 import type { TriggerRestoreInput } from "../inputs.ts";
@@ -17,12 +17,43 @@ export async function getRestore(deps: Pick<CoreDeps, "store">, id: string): Pro
   return restore;
 }
 
+/** Completed backups read per page while looking for the newest verified one. */
+const LATEST_PAGE = 50;
+
+/**
+ * The newest completed backup of a server's database (one indexed list, newest first); with
+ * `verified`, the newest whose restore drill passed. NotFoundError when there is none.
+ */
+export async function latestBackup(
+  deps: Pick<CoreDeps, "store">,
+  serverId: string,
+  database: string,
+  verified: boolean,
+): Promise<Backup> {
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.backups.list(
+      { server_id: serverId, database, status: "completed" },
+      { limit: verified ? LATEST_PAGE : 1, cursor },
+    );
+    const found = verified ? page.items.find((b) => b.verification?.status === "passed") : page.items[0];
+    if (found) return found;
+    cursor = page.next_cursor ?? undefined;
+  } while (verified && cursor);
+  throw new NotFoundError("backup", `of ${database} on server ${serverId}`, {
+    hint: verified ? "no completed backup of it has passed a restore drill" : "it has no completed backup",
+  });
+}
+
 export async function triggerRestore(
   deps: CoreDeps,
   actor: Actor,
   input: TriggerRestoreInput,
 ): Promise<Restore> {
-  const backup = await getBackup(deps, input.backup_id);
+  const backup =
+    input.backup_id !== undefined
+      ? await getBackup(deps, input.backup_id)
+      : await latestBackup(deps, input.server_id ?? "", input.database ?? "", input.verified ?? false);
   const targetServerId = input.target_server_id ?? backup.server_id;
   await getServer(deps, targetServerId);
   const targetDatabase = input.target_database ?? backup.database;
@@ -43,6 +74,7 @@ export async function triggerRestore(
       target_type: "restore",
       details: {
         backup_id: backup.id,
+        ...(input.backup_id === undefined ? { chosen: input.verified ? "latest verified" : "latest" } : {}),
         target_server_id: targetServerId,
         target_database: targetDatabase,
         drop,

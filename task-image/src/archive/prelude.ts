@@ -10,7 +10,7 @@
 // After it come the namespace blocks (body.ts reads those). `PreludeReader` takes the archive's
 // bytes in chunks as they stream by, so a restore can read what the archive lists without a second
 // read of the blob; it keeps only the prelude's bytes (a few KiB per collection).
-import { deserialize } from "bson";
+import { deserialize, EJSON } from "bson";
 
 export const ARCHIVE_MAGIC = 0x8199e26d;
 /** A BSON document's length field of -1: the end of the prelude, or of a namespace block. */
@@ -67,7 +67,9 @@ function str(doc: Record<string, unknown>, field: string, where: string): string
 function parseMetadataText(text: string, where: string): Record<string, unknown> {
   if (text === "") return {};
   try {
-    const parsed: unknown = JSON.parse(text);
+    // mongodump writes the metadata as canonical Extended JSON ({"$numberInt": "1"}); relaxed
+    // parsing gives plain numbers where they fit, so index keys read as `{ status: 1 }`.
+    const parsed: unknown = EJSON.parse(text, { relaxed: true });
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
       return parsed as Record<string, unknown>;
   } catch {
@@ -76,7 +78,7 @@ function parseMetadataText(text: string, where: string): Record<string, unknown>
   throw new ArchiveFormatError(`${where}: its metadata is not a JSON object`);
 }
 
-/** The collection a prelude metadata document describes. Extended JSON of the indexes is left as parsed. */
+/** The collection a prelude metadata document describes. */
 export function collectionOf(doc: Record<string, unknown>): ArchiveCollection {
   const db = str(doc, "db", "a collection entry of the prelude");
   const collection = str(doc, "collection", `the prelude entry of ${db}`);
