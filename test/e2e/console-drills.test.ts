@@ -28,6 +28,8 @@ let store: FileMetadataStore;
 let serverId = "";
 /** A real, completed backup of `shop`, whose record gets a seeded passing verification. */
 let proven: Backup;
+/** The backup the import test made (newer than `proven`, and not drilled). */
+let imported: Backup | undefined;
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
   const reply = await local.api(method, path, body);
@@ -210,15 +212,20 @@ describe("restore drills and imports in the console", () => {
       .toMatch(/^(completed|failed|cancelled)$/);
     const ended = (await api<Drill>("GET", `/api/drills/${drillId}`)).json;
     expect(await drills.first().getAttribute("data-status")).toBe(ended.status);
+    // A real drill (local mode's throwaway server): it passes, and its proof replaces the seeded one.
+    expect({ status: ended.status, error: ended.error }).toEqual({ status: "completed", error: null });
     const record = (await api<Backup>("GET", `/api/backups/${proven.id}`)).json;
+    expect(record.verification).toMatchObject({ status: "passed", drill_id: drillId, target: "ephemeral" });
+    const badge = page.getByRole("heading", { name: /^Restore drill/ }).locator("[data-drill]");
+    await expect.poll(() => badge.getAttribute("data-drill")).toBe("passed");
     await expect
-      .poll(() =>
-        page
-          .getByRole("heading", { name: /^Restore drill/ })
-          .locator("[data-drill]")
-          .getAttribute("data-drill"),
-      )
-      .toBe(record.verification?.status ?? "not yet");
+      .poll(() => page.locator("[data-recovery-ms]").getAttribute("data-recovery-ms"))
+      .toBe(String(record.verification?.duration_ms));
+    const table = page.getByRole("table", { name: "What the drill restored, per collection" });
+    expect(await table.locator("tbody tr").count()).toBe(
+      Object.keys(record.verification?.collections ?? {}).length,
+    );
+    await shoot(page, "backup-drilled");
 
     // Another completed backup with a drill already running (as a task would leave it): refused, shown.
     const waiting = await store.backups.create(
@@ -355,6 +362,7 @@ describe("restore drills and imports in the console", () => {
     await open(page, "Backups");
     await page.getByRole("button", { name: "Import a dump" }).click();
     const dialog = page.getByRole("dialog", { name: "Import a dump" });
+    await dialog.getByLabel("Server", { exact: true }).selectOption({ label: "Demo" });
     await dialog.getByLabel("Database", { exact: true }).fill("shop");
     await dialog.getByLabel("Source key").fill(key);
     await dialog.getByLabel("Name (optional)").fill("brought over");
@@ -370,9 +378,10 @@ describe("restore drills and imports in the console", () => {
     await expect.poll(said, { timeout: JOB_TIMEOUT }).toMatch(/^(row (completed|failed|cancelled)|refused)/);
     expect(await said()).toMatch(/^row completed/);
     expect(await row.getByText("imported", { exact: true }).count()).toBe(1);
-    const imported = (await api<Backup>("GET", `/api/backups/${await row.getAttribute("data-backup-id")}`))
-      .json;
+    imported = (await api<Backup>("GET", `/api/backups/${await row.getAttribute("data-backup-id")}`)).json;
     expect(imported).toMatchObject({
+      server_id: serverId,
+      database: "shop",
       trigger: "import",
       imported_from: key,
       collections: proven.collections,
@@ -422,6 +431,20 @@ describe("restore drills and imports in the console", () => {
         { timeout: JOB_TIMEOUT },
       )
       .toBe("completed");
+
+    // Without "newest proven": the newest completed backup of shop, which is the import.
+    expect(imported).toBeDefined();
+    await page.getByRole("button", { name: "Restore latest shop on Demo" }).click();
+    await dialog.getByLabel("Target database").fill("shop_newest");
+    await dialog.getByRole("button", { name: "Restore latest" }).click();
+    await expect
+      .poll(() => dialog.getByRole("status").textContent(), { timeout: 30_000 })
+      .toContain(imported?.id);
+    const newest = (
+      await api<{ items: { backup_id: string; target_database: string }[] }>("GET", "/api/restore")
+    ).json.items[0];
+    expect(newest).toMatchObject({ backup_id: imported?.id, target_database: "shop_newest" });
+    await dialog.getByRole("button", { name: "Close" }).click();
     expectNoProblems(operator);
   }, 180_000);
 });

@@ -6,7 +6,6 @@ import { ErrorBanner, Field, fieldErrorsOf, useModal } from "../../components/ui
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
 import { allDatabasesOf } from "../../lib/list-all.ts";
-import { importDump } from "../../lib/pending-routes.ts";
 import type { Backup, Server } from "../../lib/types.ts";
 
 const PREFIX = "imports/";
@@ -33,12 +32,14 @@ export function ImportDialog({
   useModal(ref);
 
   const send = useAction(async () => {
-    const backup = await importDump(api, {
-      server_id: serverId,
-      database: database.trim(),
-      source_key: sourceKey.trim(),
-      ...(name.trim() ? { name: name.trim() } : {}),
-      ...(notes.trim() ? { notes } : {}),
+    const backup = await api.post("/api/backups/import", {
+      body: {
+        server_id: serverId,
+        database: database.trim(),
+        source_key: sourceKey.trim(),
+        ...(name.trim() ? { name: name.trim() } : {}),
+        ...(notes.trim() ? { notes } : {}),
+      },
     });
     onQueued(backup);
   });

@@ -5,7 +5,6 @@ import { ErrorBanner, Field, fieldErrorsOf, useModal } from "../../components/ui
 import { useApp } from "../../lib/context.ts";
 import { formatTime } from "../../lib/format.ts";
 import { useAction } from "../../lib/hooks.ts";
-import { restoreLatest } from "../../lib/pending-routes.ts";
 import type { Backup, ManagedDatabase, Restore, Server } from "../../lib/types.ts";
 import { databaseNameProblem, restoredName } from "../restore/names.ts";
 
@@ -28,12 +27,14 @@ export function RestoreLatestDialog({
   useModal(ref);
 
   const start = useAction(async () => {
-    const restore = await restoreLatest(api, {
-      server_id: database.server_id,
-      database: database.name,
-      target_server_id: targetServerId,
-      target_database: targetDatabase,
-      ...(verified ? { verified: true } : {}),
+    const restore = await api.post("/api/restore", {
+      body: {
+        server_id: database.server_id,
+        database: database.name,
+        target_server_id: targetServerId,
+        target_database: targetDatabase,
+        ...(verified ? { verified: true } : {}),
+      },
     });
     // The reply names the backup it chose; its record says when it was made.
     const backup = await api
