@@ -1,12 +1,15 @@
 // Asking for restore drills through the API, over real adapters (moto or local files): what is
 // queued, the target it gets (settings default, a named sandbox), the refusals that change nothing
 // (not completed, a drill already waiting, not a sandbox, a viewer), the list, one drill, cancel,
-// and the schedule and settings fields that steer drills. No runner here: drills stay queued, so
-// what is asserted is the request's own effect (test/engine runs real drills).
+// and the schedule and settings fields that steer drills. No runner in the first part: drills stay
+// queued, so what is asserted is the request's own effect; the last part runs one for real.
+import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allPages, expectError, expectInvalid, latestAudit } from "#test/support/api-expect.ts";
-import { type ApiWorld, apiWorld } from "#test/support/api-harness.ts";
+import { type ApiWorld, addTestServer, apiWorld, waitForJob } from "#test/support/api-harness.ts";
+import { adminMongoClient, uniqueName } from "#test/support/env.ts";
 import { makeBackup, makeDatabase, makeServer, makeSettings } from "#test/support/fixtures.ts";
+import { seedSampleDatabase } from "#test/support/sample-data.ts";
 
 describe.each(["local", "aws"] as const)("restore drills through the API (%s store)", (kind) => {
   let api: ApiWorld;
@@ -180,4 +183,62 @@ describe.each(["local", "aws"] as const)("restore drills through the API (%s sto
       drill_target: { kind: "sandbox", server_id: sandbox.id },
     });
   });
+});
+
+// The whole way, as an operator sees it: a real backup of the test FerretDB, a drill asked for
+// through the API and run by local mode's runner as a task process (a throwaway server started from
+// the configured binary), its proof on the drill, on the backup and on the dashboard.
+describe.each(["local", "aws"] as const)("a restore drill run end to end (%s store)", (kind) => {
+  let api: ApiWorld;
+  let mongo: MongoClient;
+  const source = uniqueName("api_drill").replaceAll("-", "_");
+
+  beforeAll(async () => {
+    mongo = await adminMongoClient();
+    await seedSampleDatabase(mongo, source, 200);
+    api = await apiWorld(kind, { runJobs: true });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await mongo?.db(source).dropDatabase();
+    await mongo?.close();
+  });
+
+  it("proves a completed backup restorable: passed, per collection, recorded on the backup and the dashboard", async () => {
+    const server = await addTestServer(api);
+    expect((await api.call("POST", "/api/databases/sync", { body: { server_id: server.id } })).status).toBe(
+      200,
+    );
+    const triggered = await api.call("POST", "/api/backups", {
+      body: { server_id: server.id, database: source },
+    });
+    expect(triggered.status, triggered.text).toBe(202);
+    const backup = await waitForJob(api, `/api/backups/${triggered.json.items[0].id}`, 120_000);
+    expect(backup, JSON.stringify(backup)).toMatchObject({ status: "completed" });
+
+    const asked = await api.call("POST", `/api/backups/${backup.id}/verify`);
+    expect(asked.status, asked.text).toBe(202);
+    const drill = await waitForJob(api, `/api/drills/${asked.json.id}`, 180_000);
+    expect(drill, JSON.stringify(drill)).toMatchObject({ status: "completed", error: null });
+    const proof = drill.result;
+    expect(proof).toMatchObject({ status: "passed", target: "ephemeral", error: null });
+    expect(Object.keys(proof.collections).sort()).toEqual(Object.keys(backup.collections).sort());
+    for (const [name, figures] of Object.entries(proof.collections) as [string, Record<string, unknown>][]) {
+      expect(figures.expected, name).toBe(backup.collections[name]);
+      expect(figures.restored, name).toBe(backup.collections[name]);
+      expect(figures.indexes_restored, name).toEqual(
+        expect.arrayContaining(figures.indexes_expected as string[]),
+      );
+    }
+    expect(proof.duration_ms).toBeGreaterThan(0);
+    expect((await api.call("GET", `/api/backups/${backup.id}`)).json.verification).toEqual(proof);
+
+    const stats = (await api.call("GET", "/api/stats", { as: "viewer" })).json.drills;
+    const row = stats.databases.find((d: { database: string }) => d.database === source);
+    expect(row).toMatchObject({
+      status: "passed",
+      last_verified_at: proof.at,
+      recovery_ms: proof.duration_ms,
+    });
+  }, 360_000);
 });

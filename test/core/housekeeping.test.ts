@@ -11,6 +11,7 @@ import { awsWorld, localWorld } from "#test/support/engine-harness.ts";
 import {
   makeBackup,
   makeDatabase,
+  makeDrill,
   makeRestore,
   makeSchedule,
   makeServer,
@@ -102,8 +103,25 @@ describe.each(["local", "aws"] as const)("housekeeping (%s store)", (kind) => {
       }),
     );
 
+    const drill = await deps.store.drills.create(
+      makeDrill({
+        backup_id: alive.id,
+        server_id: server.id,
+        status: "running",
+        created_at: iso(now - 30 * MIN),
+        started_at: iso(now - 29 * MIN),
+        progress: { bytes: 10, at: iso(now - 17 * MIN) },
+        runner_ref: "task-e",
+      }),
+    );
+
     const reaped = await reapSilentJobs(deps, new Date(now));
-    expect(reaped.map((j) => j.id).sort()).toEqual([silent.id, neverStarted.id, restore.id].sort());
+    expect(reaped.map((j) => j.id).sort()).toEqual([silent.id, neverStarted.id, restore.id, drill.id].sort());
+    expect(reaped.find((j) => j.id === drill.id)?.kind).toBe("verify");
+    // A drill presumed lost proves nothing: failed, with the reason as its proof, on the backup too.
+    const lost = await deps.store.drills.get(drill.id);
+    expect(lost).toMatchObject({ status: "failed", result: { status: "failed", error: lost?.error } });
+    expect((await deps.store.backups.get(alive.id))?.verification).toEqual(lost?.result);
     const after = await deps.store.backups.get(silent.id);
     expect(after?.status).toBe("failed");
     expect(after?.error).toBe(
@@ -112,10 +130,10 @@ describe.each(["local", "aws"] as const)("housekeeping (%s store)", (kind) => {
     expect((await deps.store.backups.get(alive.id))?.status).toBe("running");
     expect((await deps.store.backups.get(waiting.id))?.status).toBe("queued");
     expect((await deps.store.restores.get(restore.id))?.status).toBe("failed");
-    expect(runner.stopped.sort()).toEqual(["task-a", "task-c", "task-d"]);
+    expect(runner.stopped.sort()).toEqual(["task-a", "task-c", "task-d", "task-e"]);
 
-    const events = (await hook.waitFor(3)).map((d) => d.body.event).sort();
-    expect(events).toEqual(["BackupFailed", "BackupFailed", "RestoreFailed"]);
+    const events = (await hook.waitFor(4)).map((d) => d.body.event).sort();
+    expect(events).toEqual(["BackupFailed", "BackupFailed", "BackupVerificationFailed", "RestoreFailed"]);
     // A second pass finds nothing more to do.
     expect(await reapSilentJobs(deps, new Date(now))).toEqual([]);
   });

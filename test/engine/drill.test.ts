@@ -17,6 +17,7 @@ import {
   runEntryPoint,
 } from "#test/support/engine-harness.ts";
 import { adminMongoClient, mongoInfo, uniqueName } from "#test/support/env.ts";
+import { makeSchedule } from "#test/support/fixtures.ts";
 import { seedSampleDatabase } from "#test/support/sample-data.ts";
 
 let mongo: MongoClient;
@@ -54,6 +55,25 @@ describe.each([
     backup = (await world.store.backups.get(queued.id))!;
   });
   afterAll(() => removeDrillWorld(world));
+
+  it("a scheduled backup that completes queues its drill with verify_every 1, and none with 0", async () => {
+    const schedule = await world.store.schedules.create(
+      makeSchedule({ server_id: server.id, database: source, verify_every: 1 }),
+    );
+    const queued = await queueBackup(world, server, source, "zstd");
+    await world.store.backups.update(queued.id, { trigger: "schedule", schedule_id: schedule.id });
+    const exit = await runEntryPoint(world, "backup", queued.id).result;
+    expect(exit.code, exit.output).toBe(0);
+    const { items } = await world.store.drills.list({ backup_id: queued.id }, { limit: 10 });
+    expect(items, exit.output).toHaveLength(1);
+    expect(items[0]).toMatchObject({ status: "queued", trigger: "schedule", created_by: "scheduler" });
+    await world.store.drills.transition(items[0]!.id, "cancelled");
+    await world.store.schedules.update(schedule.id, { verify_every: 0 });
+    const second = await queueBackup(world, server, source, "zstd");
+    await world.store.backups.update(second.id, { trigger: "schedule", schedule_id: schedule.id });
+    expect((await runEntryPoint(world, "backup", second.id).result).code).toBe(0);
+    expect((await world.store.drills.list({ backup_id: second.id }, { limit: 10 })).items).toEqual([]);
+  }, 180_000);
 
   it("a drill on a throwaway server proves every collection and records the proof", async () => {
     const queued = await queueDrill(world, backup);

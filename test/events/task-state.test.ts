@@ -11,7 +11,7 @@ import { createLogger } from "#functions/logger.ts";
 import { coreDepsOf, quietAlerts } from "#test/support/core-deps.ts";
 import { awsWorld, type EngineWorld } from "#test/support/engine-harness.ts";
 import { awsClientConfig, uniqueName } from "#test/support/env.ts";
-import { makeBackup, makeRestore, makeServer, makeSettings } from "#test/support/fixtures.ts";
+import { makeBackup, makeDrill, makeRestore, makeServer, makeSettings } from "#test/support/fixtures.ts";
 import { createEcsCluster, defaultNetwork } from "#test/support/moto-ecs.ts";
 import { startWebhookServer, type WebhookServer } from "#test/support/webhook-server.ts";
 
@@ -233,6 +233,53 @@ describe("task-state function", () => {
     );
     const [delivery] = await hook.waitFor(1);
     expect(delivery?.body.event).toBe("RestoreFailed");
+  });
+
+  it("fails a running drill whose task died, puts the failed proof on the backup, alerts, and dispatches the next drill", async () => {
+    const arn = taskArn();
+    const backup = await world.store.backups.create(
+      makeBackup({ server_id: server.id, database: "shop", status: "completed" }),
+    );
+    const drill = await world.store.drills.create(
+      makeDrill({
+        backup_id: backup.id,
+        server_id: server.id,
+        database: "shop",
+        status: "running",
+        started_at: new Date().toISOString(),
+        runner_ref: arn,
+      }),
+    );
+    const waiting = await world.store.drills.create(
+      makeDrill({ backup_id: backup.id, server_id: server.id, database: "shop", status: "queued" }),
+    );
+    const result = await handle(
+      stoppedEvent(arn, ["verify", drill.id], {
+        stoppedReason: "OutOfMemoryError: Container killed due to memory usage",
+        exitCode: 137,
+      }),
+    );
+    expect(result).toEqual({ job: { kind: "verify", id: drill.id }, failed: true });
+    const failed = await world.store.drills.get(drill.id);
+    expect(failed).toMatchObject({
+      status: "failed",
+      error: "the task stopped: OutOfMemoryError: Container killed due to memory usage; exit code 137",
+      result: { status: "failed", drill_id: drill.id, target: "ephemeral", collections: {} },
+    });
+    expect((await world.store.backups.get(backup.id))?.verification).toEqual(failed?.result);
+    const [delivery] = await hook.waitFor(1);
+    expect(delivery?.body.event).toBe("BackupVerificationFailed");
+    expect(delivery?.body.detail).toMatchObject({
+      drill_id: drill.id,
+      backup_id: backup.id,
+      status: "failed",
+    });
+    // The queued drill got the freed slot: RunTask with the verify command.
+    const next = await world.store.drills.get(waiting.id);
+    expect(next?.runner_ref).toMatch(/^arn:aws:ecs:us-east-1:\d{12}:task\//);
+    const described = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [next!.runner_ref!] }));
+    expect(described.tasks?.[0]?.overrides?.containerOverrides?.[0]?.command).toEqual(["verify", waiting.id]);
+    await world.store.drills.transition(waiting.id, "cancelled", { finished_at: new Date().toISOString() });
   });
 
   it("leaves alone: a job that already ended, a task still running, another service's task, an older task of a re-dispatched job", async () => {
