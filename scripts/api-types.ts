@@ -63,33 +63,45 @@ export function typeOf(schema: JsonSchema | undefined, indent = ""): string {
     const values = nullable && !schema.enum.includes(null) ? [...schema.enum, null] : schema.enum;
     return union(values.map((value) => JSON.stringify(value)));
   }
-  const alternatives = schema.oneOf ?? schema.anyOf;
-  if (alternatives) return withNull(union(alternatives.map((s) => `(${typeOf(s, indent)})`)));
-  if (schema.allOf) return withNull(schema.allOf.map((s) => `(${typeOf(s, indent)})`).join(" & "));
+  // Combinators beside the schema's own type (an object with `oneOf: [{ required }]`) narrow it; a
+  // branch that types nothing (`required`, `not` alone) constrains values, not the type, so an
+  // alternative among such branches, or such an allOf part, adds nothing to it.
+  const parts: string[] = [];
+  const own = ownTypeOf(schema, indent);
+  if (own !== "unknown") parts.push(own);
+  const alternatives = (schema.oneOf ?? schema.anyOf)?.map((s) => typeOf(s, indent));
+  if (alternatives && !alternatives.includes("unknown")) parts.push(union(alternatives.map((t) => `(${t})`)));
+  for (const t of (schema.allOf ?? []).map((s) => typeOf(s, indent))) {
+    if (t !== "unknown") parts.push(t);
+  }
+  if (parts.length === 0) return "unknown";
+  return withNull(parts.length === 1 ? (parts[0] ?? "unknown") : parts.map((t) => `(${t})`).join(" & "));
+}
+
+/** The type that `type`/`properties` alone say; "unknown" when they say nothing. */
+function ownTypeOf(schema: JsonSchema, indent: string): string {
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
-  if (types.length === 0) return schema.properties ? withNull(objectOf(schema, indent)) : "unknown";
-  return withNull(
-    union(
-      types.map((type) => {
-        switch (type) {
-          case "string":
-            return "string";
-          case "integer":
-          case "number":
-            return "number";
-          case "boolean":
-            return "boolean";
-          case "null":
-            return "null";
-          case "array":
-            return `(${typeOf(schema.items, indent)})[]`;
-          case "object":
-            return objectOf(schema, indent);
-          default:
-            return "unknown";
-        }
-      }),
-    ),
+  if (types.length === 0) return schema.properties ? objectOf(schema, indent) : "unknown";
+  return union(
+    types.map((type) => {
+      switch (type) {
+        case "string":
+          return "string";
+        case "integer":
+        case "number":
+          return "number";
+        case "boolean":
+          return "boolean";
+        case "null":
+          return "null";
+        case "array":
+          return `(${typeOf(schema.items, indent)})[]`;
+        case "object":
+          return objectOf(schema, indent);
+        default:
+          return "unknown";
+      }
+    }),
   );
 }
 

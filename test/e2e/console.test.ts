@@ -260,8 +260,15 @@ describe("the console in Chromium", () => {
     // Reading is allowed: the download is there; nothing that changes or restores is.
     expect(await row.getByRole("button", { name: /^Download / }).count()).toBe(1);
     expect(await page.getByRole("button", { name: "Back up now" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Import a dump" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: /^(Delete|Edit|Cancel) / }).count()).toBe(0);
     expect(await page.getByRole("link", { name: /^Restore / }).count()).toBe(0);
+    // Its page shows the drill state, not Verify now.
+    await row.getByRole("link", { name: /^Details of / }).click();
+    await expect
+      .poll(() => page.getByRole("heading", { name: /^Restore drill/ }).textContent())
+      .toContain("not yet");
+    expect(await page.getByRole("button", { name: "Verify now" }).count()).toBe(0);
     await open(page, "Schedules");
     await expect.poll(() => page.getByText("Read by the viewer").count()).toBeGreaterThan(0);
     expect(await page.getByRole("button", { name: "New schedule" }).count()).toBe(0);
@@ -270,6 +277,9 @@ describe("the console in Chromium", () => {
     await expect.poll(() => page.getByRole("rowheader", { name: "Demo", exact: true }).count()).toBe(1);
     expect(await page.getByRole("button", { name: "Add server" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: "Sync databases" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^Restore latest/ }).count()).toBe(0);
+    await expect.poll(() => page.getByText("Proof may be this old (days)").count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Save drill settings" }).count()).toBe(0);
     expectNoProblems(watched);
     await watched.context.close();
   }, 180_000);

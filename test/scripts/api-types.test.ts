@@ -30,6 +30,25 @@ describe("typeOf: a JSON schema as a TypeScript type", () => {
     expect(typeOf({ nullable: true })).toBe("unknown");
   });
 
+  it("keeps a schema's own type beside combinators that only require or forbid fields", () => {
+    // As the server bodies say "host or connection_string" and "PLAIN needs tls: true".
+    const body = {
+      type: "object",
+      properties: { host: { type: "string" }, tls: { type: "boolean" } },
+      oneOf: [{ required: ["host"] }, { required: ["connection_string"] }],
+      allOf: [
+        {
+          anyOf: [
+            { not: { required: ["auth_mechanism"] } },
+            { required: ["tls"], properties: { tls: { const: true } } },
+          ],
+        },
+      ],
+    };
+    expect(typeOf(body)).toBe("{\n  host?: string;\n  tls?: boolean;\n}");
+    expect(typeOf({ type: "string", allOf: [{ $ref: "#/components/schemas/A" }] })).toBe("(string) & (A)");
+  });
+
   it("marks what `required` leaves out as optional, and keeps open and closed objects apart", () => {
     expect(
       typeOf({

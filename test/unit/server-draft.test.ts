@@ -32,4 +32,22 @@ describe("server form draft", () => {
     expect(createBody({ ...plain, tls: true })).toMatchObject({ auth_mechanism: "PLAIN", tls: true });
     expect(createBody({ ...plain, authMechanism: "" })).not.toHaveProperty("auth_mechanism");
   });
+
+  it("sends the sandbox mark only when it changes, and it never removes the password", () => {
+    const staging = { ...draftOf(null), name: "staging", host: "db", sandbox: true };
+    expect(createBody(staging)).toMatchObject({ sandbox: true });
+    expect(createBody({ ...staging, sandbox: false })).not.toHaveProperty("sandbox");
+    expect(createBody({ ...staging, mode: "uri", connectionString: "mongodb://db/" })).toMatchObject({
+      sandbox: true,
+    });
+    expect(draftOf(server).sandbox).toBe(false);
+    const marked = { ...draftOf(server), sandbox: true };
+    expect(updateBody(server, marked)).toEqual({ sandbox: true });
+    expect(dropsPassword(server, marked)).toBe(false);
+    const sandboxServer = { ...server, sandbox: true } as Server;
+    expect(updateBody(sandboxServer, draftOf(sandboxServer))).toEqual({});
+    expect(updateBody(sandboxServer, { ...draftOf(sandboxServer), sandbox: false })).toEqual({
+      sandbox: false,
+    });
+  });
 });

@@ -8,6 +8,7 @@ import { Api, ApiError, messageOf } from "./lib/api.ts";
 import type { Session } from "./lib/auth.ts";
 import { type AppContext, App as AppContextProvider } from "./lib/context.ts";
 import type { Me } from "./lib/types.ts";
+import { BackupDetailPage } from "./pages/backup-detail.tsx";
 import { BackupsPage } from "./pages/backups.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { HelpPage } from "./pages/help.tsx";
@@ -24,6 +25,10 @@ const NAV = [
   ["/settings", "Settings"],
   ["/help", "Help"],
 ] as const;
+
+/** A section's own pages (/backups/<id>) keep it current in the menu. */
+const isCurrent = (path: string, href: string) =>
+  path === href || (href !== "/" && path.startsWith(`${href}/`));
 
 function Navigation({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const { path } = useLocation();
@@ -47,7 +52,7 @@ function Navigation({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         <ul>
           {NAV.map(([href, label]) => (
             <li key={href}>
-              <a href={href} aria-current={path === href ? "page" : undefined}>
+              <a href={href} aria-current={isCurrent(path, href) ? "page" : undefined}>
                 {label}
               </a>
             </li>
@@ -145,6 +150,7 @@ export function Console({ session, apiUrl }: { session: Session; apiUrl: string 
           <Router>
             <Route path="/" component={DashboardPage} />
             <Route path="/backups" component={BackupsPage} />
+            <Route path="/backups/:id" component={BackupDetailPage} />
             <Route path="/schedules" component={SchedulesPage} />
             <Route path="/restore" component={RestorePage} />
             <Route path="/settings" component={SettingsPage} />

@@ -15,3 +15,9 @@ export type Stats = Reply<"GET", "/api/stats">;
 export type DayFigures = Stats["history"][number];
 export type Rate = Stats["success_rate"]["last_24h"];
 export type Me = Reply<"GET", "/api/me">;
+export type Drill = Reply<"GET", "/api/drills/{id}">;
+export type DrillTarget = Drill["target"];
+/** A backup's latest drill proof (the drill's `result` once it ended). */
+export type Verification = NonNullable<Backup["verification"]>;
+/** GET /api/stats `drills`: the share of databases proven restorable, and each one's standing. */
+export type DrillStats = Stats["drills"];

@@ -1,9 +1,11 @@
-// Backups: filter, page, start, annotate, download, restore from, cancel and delete. While any
+// Backups: filter, page, start, import, annotate, download, restore from, cancel and delete; each
+// completed backup's drill badge, and a link to its detail page (the drill's proof, Verify now). While any
 // listed backup is queued or running the list refreshes every 2 s, so status and bytes move live.
 
 import { useMemo, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { isActive as isActiveStatus } from "../../../functions/core/state-machine.ts";
+import { DrillBadge, drillStateOf, ImportedTag } from "../components/drills.tsx";
 import {
   ConfirmDialog,
   EmptyState,
@@ -13,21 +15,37 @@ import {
   Pager,
   StatusBadge,
 } from "../components/ui.tsx";
+import type { Api } from "../lib/api.ts";
 import { useApp, useCanChange } from "../lib/context.ts";
 import { formatBytes, formatDuration, formatTime, relativeTime } from "../lib/format.ts";
 import { useAction, useLoad } from "../lib/hooks.ts";
 import { allDatabasesOf, allServers } from "../lib/list-all.ts";
-import type { Backup, JobStatus } from "../lib/types.ts";
+import type { Backup, Drill, JobStatus } from "../lib/types.ts";
 import { AnnotateDialog } from "./backups/annotate-dialog.tsx";
+import { ImportDialog } from "./backups/import-dialog.tsx";
 import { TriggerDialog } from "./backups/trigger-dialog.tsx";
 
 const STATUSES: JobStatus[] = ["queued", "running", "completed", "failed", "cancelled"];
 const PAGE_SIZE = 20;
 const isActive = (b: Backup) => isActiveStatus(b.status);
 
+/**
+ * The queued and running drills by backup (two indexed queries), so a row can say "running". The
+ * newest 100 of each: more drills waiting than that is a queue no badge needs to be exact about.
+ */
+async function activeDrills(api: Api): Promise<Map<string, Drill>> {
+  const pages = await Promise.all(
+    (["queued", "running"] as const).map((status) =>
+      api.get("/api/drills", { query: { status, limit: 100 } }),
+    ),
+  );
+  return new Map(pages.flatMap((p) => p.items).map((d) => [d.backup_id, d]));
+}
+
 type Filters = { status: string; server_id: string; database: string };
 type Pending =
   | { kind: "trigger" }
+  | { kind: "import" }
   | { kind: "annotate"; backup: Backup }
   | { kind: "delete"; backup: Backup }
   | { kind: "cancel"; backup: Backup };
@@ -50,19 +68,27 @@ export function BackupsPage() {
   const servers = useLoad(() => allServers(api), []);
   const databases = useLoad(() => allDatabasesOf(api, filters.server_id), [filters.server_id]);
   const backups = useLoad(
-    () =>
-      api.get("/api/backups", {
-        query: {
-          limit: PAGE_SIZE,
-          cursor,
-          // From the address bar or the select; the API refuses a status it does not know.
-          status: filters.status as JobStatus | "",
-          server_id: filters.server_id,
-          database: filters.server_id ? filters.database : "",
-        },
-      }),
+    async () => {
+      const [page, drills] = await Promise.all([
+        api.get("/api/backups", {
+          query: {
+            limit: PAGE_SIZE,
+            cursor,
+            // From the address bar or the select; the API refuses a status it does not know.
+            status: filters.status as JobStatus | "",
+            server_id: filters.server_id,
+            database: filters.server_id ? filters.database : "",
+          },
+        }),
+        activeDrills(api),
+      ]);
+      return { ...page, activeDrills: drills };
+    },
     [cursor, filters.status, filters.server_id, filters.database],
-    { ms: 2000, while: (page) => page.items.some(isActive) },
+    {
+      ms: 2000,
+      while: (page) => page.items.some((b) => isActive(b) || page.activeDrills.has(b.id)),
+    },
   );
   const serverName = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s.name])), [servers.data]);
 
@@ -93,9 +119,14 @@ export function BackupsPage() {
     <section>
       <PageHeader title="Backups">
         {canChange && (
-          <button type="button" class="primary" onClick={() => setPending({ kind: "trigger" })}>
-            Back up now
-          </button>
+          <>
+            <button type="button" onClick={() => setPending({ kind: "import" })} disabled={!servers.data}>
+              Import a dump
+            </button>
+            <button type="button" class="primary" onClick={() => setPending({ kind: "trigger" })}>
+              Back up now
+            </button>
+          </>
         )}
       </PageHeader>
       {flash && (
@@ -203,6 +234,7 @@ export function BackupsPage() {
                 <BackupRow
                   key={b.id}
                   backup={b}
+                  activeDrill={backups.data?.activeDrills.get(b.id)}
                   serverName={serverName.get(b.server_id) ?? b.server_id}
                   canChange={canChange}
                   onAction={(kind) =>
@@ -228,6 +260,18 @@ export function BackupsPage() {
           onQueued={(queued) => {
             // (An empty scope is the API's 409, shown in the dialog.) The banner is a status region.
             setFlash(`${queued.length} backup${queued.length === 1 ? "" : "s"} queued.`);
+            void backups.reload();
+          }}
+        />
+      )}
+      {pending?.kind === "import" && servers.data && (
+        <ImportDialog
+          servers={servers.data}
+          onClose={() => setPending(null)}
+          onQueued={(backup) => {
+            setFlash(
+              `Import of ${backup.imported_from ?? "the dump"} queued as a backup of ${backup.database}.`,
+            );
             void backups.reload();
           }}
         />
@@ -283,26 +327,36 @@ export function BackupsPage() {
 
 function BackupRow({
   backup: b,
+  activeDrill,
   serverName,
   canChange,
   onAction,
 }: {
   backup: Backup;
+  activeDrill: Drill | undefined;
   serverName: string;
   canChange: boolean;
   onAction: (kind: "annotate" | "delete" | "cancel" | "download") => void;
 }) {
   const label = `${b.database} ${formatTime(b.created_at)}`;
+  const drillState = drillStateOf(b, activeDrill);
   return (
     <tr data-backup-id={b.id} data-status={b.status}>
       <td>
-        <strong>{b.database}</strong>
+        <a href={`/backups/${encodeURIComponent(b.id)}`} aria-label={`Details of ${label}`}>
+          <strong>{b.database}</strong>
+        </a>
         <div class="muted">
-          {serverName} · {b.trigger}
+          {serverName} · {b.trigger === "import" ? <ImportedTag from={b.imported_from} /> : b.trigger}
         </div>
       </td>
       <td>
         <StatusBadge status={b.status} />
+        {drillState && (
+          <div>
+            <DrillBadge state={drillState} />
+          </div>
+        )}
         {b.status === "running" && b.progress && (
           <div class="muted">{formatBytes(b.progress.bytes)} so far</div>
         )}

@@ -2,12 +2,13 @@
 import { useMemo } from "preact/hooks";
 import { isActive } from "../../../functions/core/state-machine.ts";
 import { DailyChart, type Series } from "../components/chart.tsx";
+import { DrillBadge } from "../components/drills.tsx";
 import { EmptyState, ErrorBanner, Loading, PageHeader, StatusBadge } from "../components/ui.tsx";
 import { useApp } from "../lib/context.ts";
-import { formatBytes, formatPercent, formatTime, relativeTime } from "../lib/format.ts";
+import { formatBytes, formatDuration, formatPercent, formatTime, relativeTime } from "../lib/format.ts";
 import { useLoad } from "../lib/hooks.ts";
 import { allServers } from "../lib/list-all.ts";
-import type { Backup } from "../lib/types.ts";
+import type { Backup, DrillStats } from "../lib/types.ts";
 
 const active = (b: Backup) => isActive(b.status);
 const count = (n: number) => String(Math.round(n));
@@ -45,6 +46,7 @@ export function DashboardPage() {
   }, [history]);
 
   const s = stats.data;
+  const drills = s?.drills;
   return (
     <section>
       <PageHeader title="Dashboard">
@@ -77,6 +79,13 @@ export function DashboardPage() {
             figure={formatPercent(s.success_rate.last_24h.rate)}
             sub={`last 24 h · ${formatPercent(s.success_rate.last_7d.rate)} over 7 days`}
           />
+          {drills && (
+            <Card
+              title="Proven restorable"
+              figure={formatPercent(drills.share)}
+              sub={`${drills.proven_databases} of ${drills.managed_databases} databases · oldest proof ${drills.oldest_proof_at ? relativeTime(drills.oldest_proof_at) : "none yet"}`}
+            />
+          )}
           <Card
             title="Next run"
             figure={s.next_runs[0] ? relativeTime(s.next_runs[0].at) : "—"}
@@ -153,6 +162,9 @@ export function DashboardPage() {
           )}
         </div>
       </div>
+      {drills && drills.databases.length > 0 && (
+        <RecoveryTimes drills={drills} serverName={(id) => serverName.get(id) ?? id} />
+      )}
       <div class="panels">
         {charts && (
           <div class="panel">
@@ -190,6 +202,54 @@ function Card({ title, figure, sub }: { title: string; figure: string; sub: stri
       <h2>{title}</h2>
       <p class="figure">{figure}</p>
       <p class="sub">{sub}</p>
+    </div>
+  );
+}
+
+/** Each managed database's last measured recovery time: how long its last passing drill's restore took. */
+function RecoveryTimes({ drills, serverName }: { drills: DrillStats; serverName: (id: string) => string }) {
+  return (
+    <div class="panel panel-spaced">
+      <h2>Recovery time per database</h2>
+      <div class="table-wrap">
+        <table aria-label="Recovery time per database">
+          <thead>
+            <tr>
+              <th scope="col">Database</th>
+              <th scope="col">Newest backup's drill</th>
+              <th scope="col">Last passing drill</th>
+              <th scope="col" class="num">
+                Recovery time
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {drills.databases.map((d) => (
+              <tr key={`${d.server_id}/${d.database}`} data-database={d.database}>
+                <th scope="row">
+                  {d.database}
+                  <div class="muted">{serverName(d.server_id)}</div>
+                </th>
+                <td>
+                  {d.status === "no_backup" ? (
+                    <span class="muted">no completed backup</span>
+                  ) : (
+                    <DrillBadge state={d.status === "not_yet" ? "not yet" : d.status} />
+                  )}
+                </td>
+                <td>
+                  {d.last_verified_at ? (
+                    <span title={formatTime(d.last_verified_at)}>{relativeTime(d.last_verified_at)}</span>
+                  ) : (
+                    <span class="muted">never</span>
+                  )}
+                </td>
+                <td class="num">{formatDuration(d.recovery_ms)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -12,6 +12,8 @@ const SECTIONS = [
   ["schedules", "Schedules"],
   ["retention", "Retention"],
   ["restores", "Restores"],
+  ["drills", "Restore drills"],
+  ["imports", "Importing existing dumps"],
   ["alerts", "Alerts"],
   ["roles", "Roles"],
   ["api", "The API"],
@@ -175,6 +177,41 @@ export function HelpPage() {
           size against the record, and only then read again and fed to <code>mongorestore</code>. A damaged or
           altered archive never reaches the target. Restores start at once (they do not wait for the backup
           concurrency limits) and show their progress live.
+        </p>
+      </Section>
+
+      <Section id="drills" title="Restore drills">
+        <p>
+          A SHA-256 proves that an archive holds the bytes that were written, not that they restore. A drill
+          restores a completed backup into a throwaway target, then checks that every collection has the
+          documents the backup recorded, that every index the archive lists exists, and that MongoDB's{" "}
+          <code>validate</code> passes where the server supports it. It cleans up whatever happened and keeps
+          the proof on the backup: its page shows it per collection, with the recovery time (how long the
+          restore took).
+        </p>
+        <p>
+          The target is a throwaway server the task starts itself (the default), or a server marked{" "}
+          <strong>Sandbox for restore drills</strong> in Settings, where the drill creates a scratch database{" "}
+          <code>mbm_drill_…</code> and drops it afterwards. No server is a sandbox unless marked so. Schedules
+          drill every backup they make unless told every Nth or never; <strong>Verify now</strong> on a
+          backup's page drills it once. A database whose newest passing drill is older than the age set in
+          Settings raises an alert.
+        </p>
+      </Section>
+
+      <Section id="imports" title="Importing existing dumps">
+        <p>
+          Backups made elsewhere (a <code>mongodump --archive</code> file, gzip, zstd or plain, or a{" "}
+          <code>.tar.gz</code> of a <code>mongodump --out</code> directory) become backups here: put the file
+          under <code>imports/</code> (in the product's bucket on AWS, under the data directory locally) and
+          use <strong>Import a dump</strong> on the Backups page with the server and database it is of. The
+          import is then listed, restored, drilled and expired like any backup; the file stays where it was,
+          and the same file cannot be imported twice.
+        </p>
+        <p>
+          <strong>Restore latest</strong> on a database row in Settings restores its newest completed backup
+          (or the newest one a drill proved) without picking it from a list; the console names the backup
+          chosen.
         </p>
       </Section>
 

@@ -1,4 +1,4 @@
-// /settings: servers, managed databases, defaults and the webhook. Viewers see them read-only.
+// /settings: servers, managed databases, defaults, restore drills and the webhook. Viewers see them read-only.
 import "./settings.css";
 import { useState } from "preact/hooks";
 import { ErrorBanner, Loading, PageHeader } from "../components/ui.tsx";
@@ -8,6 +8,7 @@ import { allServers } from "../lib/list-all.ts";
 import type { Settings } from "../lib/types.ts";
 import { DatabasesSection } from "./settings/databases-section.tsx";
 import { DefaultsSection } from "./settings/defaults-section.tsx";
+import { DrillsSection } from "./settings/drills-section.tsx";
 import { ServersSection } from "./settings/servers-section.tsx";
 import { WebhookSection } from "./settings/webhook-section.tsx";
 
@@ -39,6 +40,7 @@ export function SettingsPage() {
       ) : (
         <>
           <DefaultsSection settings={settings} onSaved={setSavedSettings} />
+          <DrillsSection settings={settings} servers={servers.data} onSaved={setSavedSettings} />
           <WebhookSection settings={settings} onSaved={setSavedSettings} />
         </>
       )}

@@ -1,7 +1,9 @@
 // Create or edit a schedule. Checks everything the API would before sending (the cron and the zone
 // with the API's own validators), then shows any 422 details next to their fields.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { TargetOptions, targetOf, targetValue } from "../../components/drills.tsx";
 import { ErrorBanner, Field, fieldErrorsOf } from "../../components/ui.tsx";
+import type { Body } from "../../lib/api.ts";
 import { useApp } from "../../lib/context.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
 import { allDatabasesOf } from "../../lib/list-all.ts";
@@ -31,8 +33,23 @@ type Values = {
   database: string; // "" = all enabled databases of the server
   retention_days: string;
   keep_last: string;
+  /** verify_every as a choice: 1, N (`verify_n`) or 0. */
+  verify: "every" | "nth" | "never";
+  verify_n: string;
+  /** A drill-target select value ("" = the settings' default). */
+  drill_target: string;
   enabled: boolean;
 };
+
+type ScheduleBody = Body<"POST", "/api/schedules">;
+/** The document lists the canonical IANA names; the API accepts their aliases too, as typed here. */
+type TimeZoneName = NonNullable<ScheduleBody["timezone"]>;
+
+function verifyChoiceOf(every: number | undefined): Pick<Values, "verify" | "verify_n"> {
+  if (every === undefined || every === 1) return { verify: "every", verify_n: "2" };
+  if (every === 0) return { verify: "never", verify_n: "2" };
+  return { verify: "nth", verify_n: String(every) };
+}
 
 const NEW_CRON: CronState = {
   preset: "daily",
@@ -59,6 +76,8 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
     database: schedule?.database ?? "",
     retention_days: schedule ? String(schedule.retention_days) : "",
     keep_last: schedule ? String(schedule.keep_last) : "",
+    ...verifyChoiceOf(schedule?.verify_every),
+    drill_target: targetValue(schedule?.drill_target),
     enabled: schedule?.enabled ?? true,
   }));
   const [cron, setCron] = useState<CronState>(() =>
@@ -104,6 +123,7 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
     name: values.name.trim() ? undefined : "Enter a name",
     retention_days: wholeNumber(values.retention_days, 1, 36500, creating),
     keep_last: wholeNumber(values.keep_last, 1, 1000, creating),
+    verify_every: values.verify === "nth" ? wholeNumber(values.verify_n, 2, 1000, false) : undefined,
   };
   const errorOf = (field: string) => (submitted ? localErrors[field] : undefined) ?? apiErrors[field];
 
@@ -111,13 +131,15 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
     const body = {
       name: values.name.trim(),
       cron_expression: cron.expression.trim(),
-      timezone: values.timezone.trim(),
+      timezone: values.timezone.trim() as TimeZoneName,
       server_id: values.server_id || null,
       database: values.server_id && values.database ? values.database : null,
       ...(values.retention_days.trim() ? { retention_days: Number(values.retention_days) } : {}),
       ...(values.keep_last.trim() ? { keep_last: Number(values.keep_last) } : {}),
+      verify_every: values.verify === "every" ? 1 : values.verify === "never" ? 0 : Number(values.verify_n),
+      drill_target: targetOf(values.drill_target),
       enabled: values.enabled,
-    };
+    } satisfies ScheduleBody;
     try {
       const saved = schedule
         ? await api.put("/api/schedules/{id}", { params: { id: schedule.id }, body })
@@ -263,6 +285,76 @@ export function ScheduleForm({ schedule, servers, onSaved, onCancel }: Props) {
                   value={values.keep_last}
                   onInput={(e) => set("keep_last", e.currentTarget.value)}
                 />
+              )}
+            </Field>
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Restore drills of this schedule's backups</legend>
+          <div class="form-grid">
+            <fieldset class="field">
+              <legend>Drill</legend>
+              <div>
+                {(
+                  [
+                    ["every", "Every backup"],
+                    ["nth", "Every Nth backup"],
+                    ["never", "Never"],
+                  ] as const
+                ).map(([value, label]) => (
+                  <label class="checkbox" key={value}>
+                    <input
+                      type="radio"
+                      name="verify"
+                      value={value}
+                      checked={values.verify === value}
+                      onChange={() => {
+                        set("verify", value);
+                        setApiErrors(({ verify_every: _gone, ...rest }) => rest);
+                      }}
+                    />
+                    {label}
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+            {values.verify === "nth" && (
+              <Field
+                label="Drill every how many backups"
+                error={errorOf("verify_every")}
+                hint="Counted per database: 3 drills the 3rd, 6th, 9th… backup of each."
+              >
+                {(a) => (
+                  <input
+                    {...a}
+                    type="number"
+                    inputMode="numeric"
+                    min={2}
+                    max={1000}
+                    value={values.verify_n}
+                    onInput={(e) => set("verify_n", e.currentTarget.value)}
+                  />
+                )}
+              </Field>
+            )}
+            <Field
+              label="Drill target"
+              error={errorOf("drill_target") ?? errorOf("drill_target.server_id")}
+              hint="Where its drills restore: a throwaway server, or a server saved as a sandbox."
+            >
+              {(a) => (
+                <select
+                  {...a}
+                  value={values.drill_target}
+                  disabled={values.verify === "never"}
+                  onChange={(e) => set("drill_target", e.currentTarget.value)}
+                >
+                  <TargetOptions
+                    servers={servers}
+                    current={values.drill_target}
+                    defaultLabel="The settings' default"
+                  />
+                </select>
               )}
             </Field>
           </div>

@@ -82,6 +82,8 @@ export function ScheduleTable({
                 {s.retention_days} {s.retention_days === 1 ? "day" : "days"}
                 <br />
                 <span class="muted small-text">keep last {s.keep_last}</span>
+                <br />
+                <span class="muted small-text">{drillsOf(s.verify_every ?? 1)}</span>
               </td>
               <td class="nowrap">
                 {s.next_runs[0] ? (
@@ -157,4 +159,10 @@ export function ScheduleTable({
       </table>
     </div>
   );
+}
+
+/** verify_every in words: 1 every backup, N every Nth, 0 never. */
+function drillsOf(every: number): string {
+  if (every === 0) return "no drills";
+  return every === 1 ? "drills every backup" : `drills one backup in ${every}`;
 }

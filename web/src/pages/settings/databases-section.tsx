@@ -1,4 +1,5 @@
-// Databases: what sync found on each server, and which of them fan-out backups include.
+// Databases: what sync found on each server, which of them fan-out backups include, and (operators)
+// "Restore latest" of each.
 import { useState } from "preact/hooks";
 import { EmptyState, ErrorBanner, Field, Loading, Pager, StatusBadge } from "../../components/ui.tsx";
 import type { Reply } from "../../lib/api.ts";
@@ -7,6 +8,7 @@ import { formatBytes, formatTime, relativeTime } from "../../lib/format.ts";
 import { useAction, useLoad } from "../../lib/hooks.ts";
 import type { JobStatus, ManagedDatabase, Server } from "../../lib/types.ts";
 import { useCursorTrail } from "./data.ts";
+import { RestoreLatestDialog } from "./restore-latest-dialog.tsx";
 
 const PAGE_SIZE = 25;
 
@@ -33,6 +35,7 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
   const [syncResults, setSyncResults] = useState<SyncResult[] | null>(null);
   const [toggling, setToggling] = useState<string | null>(null);
   const [syncCount, setSyncCount] = useState(0);
+  const [restoring, setRestoring] = useState<ManagedDatabase | null>(null);
   const paging = useCursorTrail(`${serverId}/${refreshKey}/${syncCount}`);
   const names = new Map((servers ?? []).map((s) => [s.id, s.name]));
   const serverName = (id: string) => (servers ? (names.get(id) ?? "a deleted server") : "…");
@@ -120,6 +123,7 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
                   </th>
                   <th scope="col">Last backup</th>
                   <th scope="col">Backed up</th>
+                  {canChange && <th scope="col">Actions</th>}
                 </tr>
               </thead>
               <tbody>
@@ -161,6 +165,19 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
                           "no"
                         )}
                       </td>
+                      {canChange && (
+                        <td>
+                          <button
+                            type="button"
+                            class="small"
+                            aria-label={`Restore latest ${db.name} on ${serverName(db.server_id)}`}
+                            disabled={!servers}
+                            onClick={() => setRestoring(db)}
+                          >
+                            Restore latest
+                          </button>
+                        </td>
+                      )}
                     </tr>
                   );
                 })}
@@ -174,6 +191,9 @@ export function DatabasesSection({ servers, refreshKey }: Props) {
             onNext={() => paging.next(page.next_cursor)}
           />
         </>
+      )}
+      {restoring && servers && (
+        <RestoreLatestDialog database={restoring} servers={servers} onClose={() => setRestoring(null)} />
       )}
     </section>
   );

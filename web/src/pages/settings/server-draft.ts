@@ -21,6 +21,8 @@ export interface Draft {
   /** "" is the driver's default (SCRAM). */
   authMechanism: "" | NonNullable<Server["auth_mechanism"]>;
   connectionString: string;
+  /** Restore drills may create and drop scratch databases on it. */
+  sandbox: boolean;
 }
 
 /** What the form offers: the API's mechanisms, PLAIN only over TLS (the API refuses it otherwise). */
@@ -40,6 +42,7 @@ export function draftOf(server: Server | null): Draft {
     replicaSet: server?.replica_set ?? "",
     authMechanism: server?.auth_mechanism ?? "",
     connectionString: server?.connection_string ?? "",
+    sandbox: server?.sandbox ?? false,
   };
 }
 
@@ -94,8 +97,9 @@ const orNull = (value: string) => (value.trim() === "" ? null : value.trim());
 /** The create body: one way to connect, empty optional fields left out. */
 export function createBody(d: Draft): Body<"POST", "/api/servers"> {
   const password = d.password ? { password: d.password } : {};
+  const sandbox = d.sandbox ? { sandbox: true } : {};
   if (d.mode === "uri")
-    return { name: d.name.trim(), connection_string: d.connectionString.trim(), ...password };
+    return { name: d.name.trim(), connection_string: d.connectionString.trim(), ...sandbox, ...password };
   const username = orNull(d.username);
   const authSource = orNull(d.authSource);
   const replicaSet = orNull(d.replicaSet);
@@ -108,6 +112,7 @@ export function createBody(d: Draft): Body<"POST", "/api/servers"> {
     ...(authSource === null ? {} : { auth_source: authSource }),
     ...(replicaSet === null ? {} : { replica_set: replicaSet }),
     ...(d.authMechanism ? { auth_mechanism: d.authMechanism } : {}),
+    ...sandbox,
     ...password,
   };
 }
@@ -116,6 +121,7 @@ export function createBody(d: Draft): Body<"POST", "/api/servers"> {
 export function updateBody(server: Server, d: Draft): Body<"PUT", "/api/servers/{id}"> {
   const body: Body<"PUT", "/api/servers/{id}"> = {};
   if (d.name.trim() !== server.name) body.name = d.name.trim();
+  if (d.sandbox !== (server.sandbox ?? false)) body.sandbox = d.sandbox;
   const wasUri = Boolean(server.connection_string);
   if (d.mode === "uri") {
     if (!wasUri || d.connectionString.trim() !== server.connection_string) {
@@ -152,6 +158,7 @@ export function updateBody(server: Server, d: Draft): Body<"PUT", "/api/servers/
  */
 export function dropsPassword(server: Server, d: Draft): boolean {
   if (!server.has_password || d.password || d.removePassword) return false;
-  const { name: _name, password: _password, ...endpoint } = updateBody(server, d);
+  // Neither the name nor the sandbox mark is part of where or how it is reached.
+  const { name: _name, password: _password, sandbox: _sandbox, ...endpoint } = updateBody(server, d);
   return Object.keys(endpoint).length > 0;
 }

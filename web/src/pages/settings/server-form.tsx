@@ -250,6 +250,20 @@ export function ServerForm({ server, onSaved, onCancel }: Props) {
           />
         </div>
       )}
+      <label class="checkbox sandbox-option">
+        <input
+          type="checkbox"
+          checked={draft.sandbox}
+          aria-describedby="sandbox-hint"
+          onChange={(e) => set("sandbox", e.currentTarget.checked)}
+        />
+        <span>Sandbox for restore drills</span>
+      </label>
+      <small id="sandbox-hint" class="hint">
+        Drills may create a scratch database <code>mbm_drill_…</code> here and drop it afterwards: tick only
+        for a staging server, never a production one.
+      </small>
+      {errorOf("sandbox") && <small class="field-error">{errorOf("sandbox")}</small>}
       <ErrorBanner error={save.error} />
       {unchanged && (
         <p class="banner banner-info" role="status">

@@ -132,7 +132,17 @@ export function ServersSection({ servers, error, onChanged }: Props) {
             <tbody>
               {servers.map((server) => (
                 <tr key={server.id}>
-                  <th scope="row">{server.name}</th>
+                  <th scope="row">
+                    {server.name}
+                    {server.sandbox && (
+                      <>
+                        {" "}
+                        <span class="tag" title="Restore drills may use it for scratch databases">
+                          sandbox
+                        </span>
+                      </>
+                    )}
+                  </th>
                   <td>
                     {server.connection_string ? (
                       <span title={server.connection_string}>connection string</span>
