@@ -8,7 +8,8 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileMetadataStore } from "#adapters/local/file-metadata-store.ts";
+import { localDatabase } from "#adapters/local/local-data-dir.ts";
+import { SqliteMetadataStore } from "#adapters/local/sqlite-metadata-store.ts";
 import type { Backup, Drill, Verification } from "#core/entities.ts";
 import { newId, nowIso } from "#core/ids.ts";
 import { makeBackup, makeDrill } from "#test/support/fixtures.ts";
@@ -24,7 +25,7 @@ const JOB_TIMEOUT = 90_000;
 let local: LocalModeProcess;
 let browser: Browser;
 let operator: WatchedPage;
-let store: FileMetadataStore;
+let store: SqliteMetadataStore;
 let serverId = "";
 /** A real, completed backup of `shop`, whose record gets a seeded passing verification. */
 let proven: Backup;
@@ -110,7 +111,9 @@ describe("restore drills and imports in the console", () => {
       startLocalMode({ dataDir: scratchDir("console-drills-"), token }),
       launchChromium(),
     ]);
-    store = new FileMetadataStore({ dir: join(local.dataDir, "metadata") });
+    // The running local mode's own database, opened as a task process opens it (WAL: readers and
+    // writers in several processes).
+    store = new SqliteMetadataStore({ database: localDatabase(local.dataDir) });
     const servers = (await api<{ items: { id: string; name: string }[] }>("GET", "/api/servers")).json;
     serverId = servers.items.find((s) => s.name === "Demo")?.id ?? "";
     expect(serverId).not.toBe("");
