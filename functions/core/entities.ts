@@ -9,6 +9,9 @@ export const IsoTime = z.iso.datetime({ offset: true });
 export const JobStatus = z.enum(["queued", "running", "completed", "failed", "cancelled"]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
+/** A running job's heartbeat: archive bytes moved so far, and when that was written (every few seconds). */
+export const JobProgress = z.object({ bytes: z.number().int().nonnegative(), at: IsoTime });
+
 export const Compression = z.enum(["gzip", "zstd", "none"]);
 export type Compression = z.infer<typeof Compression>;
 
@@ -164,7 +167,7 @@ export const Backup = z.object({
   collections: z.record(z.string(), z.number().int().nonnegative()).nullable(),
   /** Archive bytes moved so far (written by a backup, fed to mongorestore by a restore), updated
    * every few seconds while the job runs. */
-  progress: z.object({ bytes: z.number().int().nonnegative(), at: IsoTime }).nullable().default(null),
+  progress: JobProgress.nullable().default(null),
   error: z.string().nullable(),
   expires_at: IsoTime.nullable(),
   /** Who runs it: an ECS task ARN on AWS, `local:<pid>` in local mode. */
@@ -195,7 +198,7 @@ export const Drill = z.object({
   started_at: IsoTime.nullable(),
   finished_at: IsoTime.nullable(),
   duration_ms: z.number().int().nonnegative().nullable(),
-  progress: z.object({ bytes: z.number().int().nonnegative(), at: IsoTime }).nullable().default(null),
+  progress: JobProgress.nullable().default(null),
   /** The proof, once the drill ended (passed or failed); also copied onto the backup. */
   result: Verification.nullable(),
   error: z.string().nullable(),
@@ -246,7 +249,7 @@ export const Restore = z.object({
   duration_ms: z.number().int().nonnegative().nullable(),
   /** Archive bytes moved so far (written by a backup, fed to mongorestore by a restore), updated
    * every few seconds while the job runs. */
-  progress: z.object({ bytes: z.number().int().nonnegative(), at: IsoTime }).nullable().default(null),
+  progress: JobProgress.nullable().default(null),
   error: z.string().nullable(),
   runner_ref: z.string().nullable(),
 });
