@@ -218,12 +218,7 @@ export class CheckedMetadataStore implements MetadataStore {
   readonly audit: Pick<EntityStore<AuditEntry, AuditFilter>, "create" | "get" | "list">;
   readonly settings: SettingsStore;
 
-  /**
-   * `counters: "recount"` for a storage that cannot keep counters in its writes (the legacy JSON
-   * files): each read recounts every backup, which costs what the history costs but never stops
-   * short of it.
-   */
-  constructor(open: OpenCollection, settings: SettingsStorage, counters: CounterStorage | "recount") {
+  constructor(open: OpenCollection, settings: SettingsStorage, counters: CounterStorage) {
     this.servers = entityStore(entitySpecs.servers, open);
     this.databases = entityStore(entitySpecs.databases, open);
     this.backups = jobStore(entitySpecs.backups, open);
@@ -239,25 +234,18 @@ export class CheckedMetadataStore implements MetadataStore {
     };
     this.settings = new CheckedSettingsStore(settings);
     const backups = this.backups;
-    const recount = async () => {
-      const all: Backup[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await backups.list({}, { limit: 100, cursor });
-        all.push(...page.items);
-        cursor = page.next_cursor ?? undefined;
-      } while (cursor);
-      return { all, counters: countersOf(all) };
-    };
     this.counters = {
-      read: async (keys) => {
-        if (counters !== "recount") return await counters.read(keys);
-        const { counters: all } = await recount();
-        return new Map(keys.flatMap((k) => (all.has(k) ? [[k, all.get(k) ?? {}] as const] : [])));
-      },
+      read: (keys) => counters.read(keys),
       rebuild: async () => {
-        const { all, counters: counted } = await recount();
-        if (counters !== "recount") await counters.replaceAll(counted);
+        const all: Backup[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await backups.list({}, { limit: 100, cursor });
+          all.push(...page.items);
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor);
+        const counted = countersOf(all);
+        await counters.replaceAll(counted);
         return { backups: all.length, documents: counted.size };
       },
     };

@@ -67,7 +67,10 @@ function mapStore() {
       return collection;
     },
     settingsStorage,
-    "recount",
+    {
+      read: async () => new Map(),
+      replaceAll: async () => undefined,
+    },
   );
   return { store, collection: (name: string) => collections.get(name) as MapCollection<{ id: string }> };
 }

@@ -5,7 +5,7 @@ import { errorMessage } from "../errors.ts";
 import type { JobRef, PageRequest } from "../ports.ts";
 import { type CoreDeps, listAll } from "./deps.ts";
 import { dispatch } from "./dispatch.ts";
-import { backupJob, failAndAnnounce, jobsOf, recordKinds, startJob, taskEnded } from "./jobs.ts";
+import { failAndAnnounce, jobsOf, recordKinds, startJob, taskEnded } from "./jobs.ts";
 
 /** How a task process ended, as its runner saw it. */
 export interface TaskExit {
@@ -51,10 +51,9 @@ export async function recoverJobs(
   for (const recordKind of recordKinds) {
     const jobs = jobsOf(deps.store, recordKind);
     const list = (f: { status: JobStatus }, p: PageRequest) => jobs.list(f, p);
+    // A backup record is run by the import program when it is an import.
     const kindOf = (job: Job) =>
-      recordKind === "backup"
-        ? backupJob({ id: job.id, trigger: job.trigger === "import" ? "import" : "manual" }).kind
-        : recordKind;
+      recordKind === "backup" && job.trigger === "import" ? "import" : recordKind;
     for (const job of await listAll<Job, { status: JobStatus }>(list, { status: "running" })) {
       if (alive(job.runner_ref)) continue;
       const kind = kindOf(job);
