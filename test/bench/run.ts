@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --json FILE] [-- --check] [-- --only sqlite]
+// npm run bench [-- --quick] [-- --json FILE] [-- --check] [-- --only sqlite|ceiling]
 // Measures the engine against the tools it wraps, memory as data grows, API cost as tables grow and
 // the Lambda bundles, on servers it starts itself (moto, FerretDB on PostgreSQL) and stops at the end.
 // Prints a table with every target and PASS/MISS; exits 0 unless --check is given and a target misses
@@ -13,10 +13,12 @@ import { benchApi } from "./api.ts";
 import { benchBackup, engineBackup, toolConfigFile } from "./backup.ts";
 import { benchBundles } from "./bundles.ts";
 import { benchCeiling } from "./ceiling.ts";
+import { ceilingSummary, ceilingTargets, formatCeiling } from "./ceiling-report.ts";
 import { benchCompression } from "./compression.ts";
 import { seedDatabase } from "./dataset.ts";
 import { benchDrill, drillSummary, drillTarget, formatDrill } from "./drill.ts";
 import { benchLocalStore, formatLocalStore } from "./local-store.ts";
+import { formatTargets } from "./report.ts";
 import { archiveFile, benchRestore } from "./restore.ts";
 import { type BenchServers, startServers } from "./servers.ts";
 import { MiB, round } from "./stats.ts";
@@ -38,7 +40,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: npm run bench -- [--quick] [--json FILE] [--check] [--restore-only] [--drill-only] [--large-mib N] [--only sqlite]   (see test/bench/README.md)",
+    "usage: npm run bench -- [--quick] [--json FILE] [--check] [--restore-only] [--drill-only] [--large-mib N] [--only sqlite|ceiling]   (see test/bench/README.md)",
   );
   process.exit(0);
 }
@@ -117,9 +119,9 @@ async function localStoreOnly(started: number): Promise<number> {
 
 async function main(): Promise<number> {
   const started = performance.now();
-  if (args.only !== undefined) {
+  if (args.only !== undefined && args.only !== "ceiling") {
     if (args.only !== "sqlite")
-      throw new Error(`--only: the one section it selects is sqlite, got ${args.only}`);
+      throw new Error(`--only: the sections it selects are sqlite and ceiling, got ${args.only}`);
     return await localStoreOnly(started);
   }
   log(`starting moto and FerretDB (${plan.mode} run)`);
@@ -139,6 +141,7 @@ async function main(): Promise<number> {
   try {
     if (args["restore-only"]) return await restoreOnly(client, servers, started);
     if (args["drill-only"]) return await drillOnly(client, servers, started);
+    if (args.only === "ceiling") return await ceilingOnly(client, servers, started);
     log(`seeding ${plan.smallMiB} and ${plan.largeMiB} MiB`);
     const small = await seedDatabase(client, "bench_small", plan.smallMiB);
     const large = await seedDatabase(client, "bench_large", plan.largeMiB);
@@ -277,6 +280,50 @@ async function restoreOnly(client: MongoClient, servers: BenchServers, started: 
     log(`wrote ${args.json}`);
   }
   return 0;
+}
+
+/**
+ * --only ceiling: the engine's ceiling alone. One untimed backup of the large data set to the local
+ * store gives the recording (the real mongodump's archive); then the same stand-in rounds as a full run.
+ */
+async function ceilingOnly(client: MongoClient, servers: BenchServers, started: number): Promise<number> {
+  log(`seeding ${plan.largeMiB} MiB`);
+  await seedDatabase(client, "bench_large", plan.largeMiB);
+  const worlds = { s3: await engineWorld("s3", servers), local: await engineWorld("local", servers) };
+  log("one backup (untimed): the recording");
+  const { backup } = await engineBackup(worlds.local, "bench_large");
+  const recording = await archiveFile(worlds.local, backup, servers.scratch);
+  log(`ceiling: stand-in tools, at least ${plan.ceilingMiB} MiB of archive per job`);
+  const ceiling = ceilingSummary(
+    await benchCeiling({
+      worlds,
+      recording,
+      recorded: backup,
+      scratch: servers.scratch,
+      runs: plan.runs,
+      minBytes: plan.ceilingMiB * MiB,
+    }),
+  );
+  const targets = ceilingTargets(ceiling);
+  const seconds = round((performance.now() - started) / 1000, 0);
+  console.log(
+    `mongo-backup-manager benchmark, ceiling only (${plan.mode}: ${plan.runs} alternating runs per variant, medians)\n` +
+      `machine: ${machine().nproc} cores, ${machine().cpu}; took ${seconds} s\n\n${formatCeiling(ceiling)}\n\n${formatTargets(targets)}`,
+  );
+  if (args.json) {
+    const json = {
+      mode: plan.mode,
+      only: "ceiling",
+      runs: plan.runs,
+      machine: machine(),
+      seconds,
+      ceiling,
+      targets,
+    };
+    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
+    log(`wrote ${args.json}`);
+  }
+  return args.check && targets.some((t) => !t.pass) ? 1 : 0;
 }
 
 /**
