@@ -104,7 +104,7 @@ node_then_npm() {
   step "npm ci" install_npm_packages
 }
 
-# --- Debian packages: PostgreSQL (FerretDB's backend) and, for the tests, Chromium -----------------
+# --- Debian packages: PostgreSQL (FerretDB's backend) and, for the tests, Chromium and zstd ---------
 # PostgreSQL: see README "Why FerretDB on PostgreSQL". Chromium: the console's browser tests (driven
 # by playwright-core), Debian's build rather than Playwright's download: these machines reach Debian's
 # mirrors but not Playwright's CDN. MBM_CHROMIUM points elsewhere if you have one. One apt-get run for
@@ -115,13 +115,15 @@ install_debian_packages() {
   if [[ -n "$NEED_CHROMIUM" && -z "${MBM_CHROMIUM:-}" && ! -x /usr/bin/chromium ]]; then
     wanted+=(chromium fonts-dejavu-core)
   fi
+  # The tests check our zstd archives against the reference decoder, the zstd command line.
+  if [[ -n "$NEED_CHROMIUM" ]] && ! command -v zstd >/dev/null; then wanted+=(zstd); fi
   [[ ${#wanted[@]} -gt 0 ]] || return 0
   if [[ "$(id -u)" != 0 ]]; then
     if [[ " ${wanted[*]} " == *" postgresql "* ]]; then
       log "PostgreSQL server binaries are missing: install Debian's postgresql package (needs root)"; return 1
     fi
-    # Only the browser tests need it (they say so when it is missing); local mode does not.
-    log "Chromium is missing: the browser tests need Debian's chromium package (root) or MBM_CHROMIUM"
+    # Only the tests need them (they say so when one is missing); local mode does not.
+    log "missing for the tests: ${wanted[*]} (Debian's packages, needs root; Chromium also through MBM_CHROMIUM)"
     return 0
   fi
   WORKED=1

@@ -8,9 +8,9 @@
 // A tar is read twice (the metadata first, then the documents), pinned to the same object version.
 // Nothing touches local disk. A bad source fails the job with where and why; nothing is left
 // under backups/ (the upload is all or nothing and is deleted on any failure).
-import { PassThrough, Readable, Transform } from "node:stream";
+import { type Duplex, PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip, createZstdDecompress } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import type { Backup, Compression } from "#core/entities.ts";
 import { errorMessage, NotFoundError, ValidationError } from "#core/errors.ts";
 import { backupEvent } from "#core/events.ts";
@@ -34,6 +34,7 @@ import {
   recordFailure,
 } from "./engine.ts";
 import { compressionStages, DECOMPRESSED_CHUNK_BYTES, DigestTap } from "./streams.ts";
+import { zstdFramesDecompressor } from "./zstd-frames.ts";
 
 /** How the source is compressed, from its first bytes. */
 export function sourceCodec(head: Buffer): Compression {
@@ -79,9 +80,10 @@ async function peek(stream: Readable, n: number): Promise<{ head: Buffer; body: 
 
 const codecName: Record<Compression, string> = { gzip: "gzip", zstd: "zstd", none: "" };
 
-function decompressing(codec: Compression): Transform {
+function decompressing(codec: Compression): Transform | Duplex {
   if (codec === "gzip") return createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
-  if (codec === "zstd") return createZstdDecompress({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
+  // Frame by frame: a .zst of several frames (pzstd, our own archives) would otherwise stop at the first.
+  if (codec === "zstd") return zstdFramesDecompressor(DECOMPRESSED_CHUNK_BYTES);
   return new PassThrough();
 }
 

@@ -1,26 +1,17 @@
 // Stream stages of the engine: compression codecs, a sha256/size tap, and a gate that holds the end
 // of a stream until a verdict, so a blob store never commits an object the tool did not finish.
 import { createHash } from "node:crypto";
-import { PassThrough, Transform, type TransformCallback } from "node:stream";
-import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from "node:zlib";
+import { type Duplex, PassThrough, Transform, type TransformCallback } from "node:stream";
+import { createGunzip, createGzip } from "node:zlib";
 import type { Compression } from "#core/entities.ts";
-
-/**
- * How much input zstd gets per call. A pipe delivers 64 KiB at a time, and each chunk is a round trip
- * to the thread pool and back; in 1 MiB batches, with 256 KiB output chunks, zstd costs less CPU per
- * archive byte (measured: README, Benchmarks, the ceiling). Memory: 1 MiB more.
- */
-export const ZSTD_BATCH_BYTES = 1024 * 1024;
+import { ParallelZstdCompress, zstdFramesDecompressor } from "./zstd-frames.ts";
 
 /**
  * The compression stages of a backup, in order: what the engine's pipeline and the benchmark's
- * codec measurements both use. zstd runs as one plain stream, one thread-pool thread at a time: its
- * worker threads (ZSTD_c_nbWorkers) break Node 24's zlib streams, and compressing blocks as separate
- * frames in parallel would write archives that Node's own zstd decompressor reads only up to the
- * first frame, restores that silently lose data (test/unit/zstd-node-limits.test.ts).
+ * codec measurements both use.
  */
 export function compressionStages(codec: Compression): Transform[] {
-  return codec === "zstd" ? [new Batches(ZSTD_BATCH_BYTES), compressor(codec)] : [compressor(codec)];
+  return [compressor(codec)];
 }
 
 /** The codec's own stream; a backup uses compressionStages. */
@@ -31,12 +22,10 @@ export function compressor(codec: Compression): Transform {
       // tool's own (test/bench), for archives that must open with gunzip.
       return createGzip({ level: 6 });
     case "zstd":
-      // The default codec. Level 3, zstd's own default: test/bench measures it 4-7x as fast as gzip -6
-      // at about 80% of its ratio.
-      return createZstdCompress({
-        chunkSize: 256 * 1024,
-        params: { [constants.ZSTD_c_compressionLevel]: 3 },
-      });
+      // The default codec. Level 3, zstd's own default, in 4 MiB frames compressed on several
+      // threads at once (zstd-frames.ts): test/bench measures it 4-7x as fast as gzip -6 on one
+      // core, at about 80% of its ratio.
+      return new ParallelZstdCompress();
     case "none":
       return new PassThrough();
   }
@@ -49,39 +38,12 @@ export function compressor(codec: Compression): Transform {
  */
 export const DECOMPRESSED_CHUNK_BYTES = 256 * 1024;
 
-/** Gathers chunks into buffers of at least `bytes` (the last one may be smaller), in order. */
-export class Batches extends Transform {
-  readonly #bytes: number;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  constructor(bytes: number) {
-    super();
-    this.#bytes = bytes;
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= this.#bytes) this.#release();
-    callback();
-  }
-  override _flush(callback: TransformCallback): void {
-    if (this.#pendingBytes > 0) this.#release();
-    callback();
-  }
-  #release(): void {
-    const batch = Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.push(batch);
-  }
-}
-
-export function decompressor(codec: Compression): Transform {
+export function decompressor(codec: Compression): Transform | Duplex {
   switch (codec) {
     case "gzip":
       return createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
     case "zstd":
-      return createZstdDecompress({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
+      return zstdFramesDecompressor(DECOMPRESSED_CHUNK_BYTES);
     case "none":
       return new PassThrough();
   }

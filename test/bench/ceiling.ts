@@ -19,10 +19,12 @@ import {
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { constants, createZstdCompress } from "node:zlib";
 import type { Backup, Compression } from "#core/entities.ts";
 import { draftBackup } from "#core/use-cases/backups.ts";
 import { makeDatabase } from "#test/support/fixtures.ts";
 import { compressionStages } from "../../task-image/src/streams.ts";
+import { ZSTD_LEVEL } from "../../task-image/src/zstd-frames.ts";
 import {
   type CeilingResult,
   type CeilingSample,
@@ -53,8 +55,11 @@ async function withCpu(
   };
 }
 
-/** The codec alone: the engine's `compressor()` stream on the file, in this process. */
-async function codecAlone(file: string, codec: "zstd" | "gzip"): Promise<CeilingSample> {
+/**
+ * The codec alone, in this process: the engine's compression stage (`compressionStages`), or zstd -3
+ * as one plain stream (`createZstdCompress`, 1 MiB reads), what the engine ran before its frames.
+ */
+async function codecAlone(file: string, codec: "zstd" | "gzip" | "zstd_one_stream"): Promise<CeilingSample> {
   const drop = new Writable({
     write(_chunk: Buffer, _encoding, callback) {
       callback();
@@ -62,7 +67,15 @@ async function codecAlone(file: string, codec: "zstd" | "gzip"): Promise<Ceiling
   });
   const cpu = process.cpuUsage();
   const start = performance.now();
-  await pipeline([createReadStream(file, { highWaterMark: 64 * 1024 }), ...compressionStages(codec), drop]);
+  if (codec === "zstd_one_stream") {
+    const oneStream = createZstdCompress({
+      chunkSize: 256 * 1024,
+      params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
+    });
+    await pipeline([createReadStream(file, { highWaterMark: 1024 * 1024 }), oneStream, drop]);
+  } else {
+    await pipeline([createReadStream(file, { highWaterMark: 64 * 1024 }), ...compressionStages(codec), drop]);
+  }
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
   return { ms, cpuMs: (used.user + used.system) / 1000 };
@@ -155,6 +168,7 @@ export async function benchCeiling(options: {
     },
     codec_zstd: () => codecAlone(archive, "zstd"),
     codec_gzip: () => codecAlone(archive, "gzip"),
+    codec_zstd_one_stream: () => codecAlone(archive, "zstd_one_stream"),
     ...Object.fromEntries(
       (["local", "s3"] as const).flatMap((k) => [
         ...ceilingCodecs.map((codec) => [`${k}_${codec}`, timedBackup(k, codec)] as const),
@@ -176,7 +190,11 @@ export async function benchCeiling(options: {
     archiveBytes,
     copies,
     cat: get("cat"),
-    codec: { zstd: get("codec_zstd"), gzip: get("codec_gzip") },
+    codec: {
+      zstd: get("codec_zstd"),
+      gzip: get("codec_gzip"),
+      zstd_one_stream: get("codec_zstd_one_stream"),
+    },
     backup: { s3: perStore("s3"), local: perStore("local") },
     restore: { s3: get("s3_restore"), local: get("local_restore") },
   };

@@ -39,7 +39,7 @@ describe("ceiling summary", () => {
     archiveBytes: 300e6,
     copies: 2,
     cat: samples(100),
-    codec: { zstd: samples(1000), gzip: samples(10_000) },
+    codec: { zstd: samples(1000), gzip: samples(10_000), zstd_one_stream: samples(2000) },
     backup: {
       local: { zstd: samples(1500), gzip: samples(12_000), none: samples(600) },
       s3: { zstd: samples(3000), gzip: samples(15_000), none: samples(2000) },
@@ -54,6 +54,7 @@ describe("ceiling summary", () => {
       copies: 2,
       cat_mb_s: 3000,
       codec_mb_s: { zstd: 300, gzip: 30 },
+      zstd_one_stream_mb_s: 150,
       backup_mb_s: { zstd: 200, gzip: 25, none: 500 },
       restore_mb_s: 400,
       vs_codec: { zstd: 0.667, gzip: 0.833 },
@@ -78,7 +79,8 @@ describe("ceiling summary", () => {
   it("prints both stores side by side", () => {
     const text = formatCeiling(summary);
     expect(text).toMatch(/engine backup, zstd\s+200\s+100\s+1\.10\s+1\.10\s+0\.667 \/ 0\.333\n/);
-    expect(text).toMatch(/zstd alone \(compressor\(\)\)\s+300\s+n\/a/);
+    expect(text).toMatch(/zstd alone \(compressor\(\): 4 MiB frames\)\s+300\s+n\/a/);
+    expect(text).toMatch(/zstd -3 alone, one stream \(one core\)\s+150\s+n\/a/);
   });
 });
 

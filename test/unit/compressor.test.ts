@@ -1,11 +1,15 @@
-// The backup's compression stage (task-image/src/streams.ts `compressionStages`) with real zlib: zstd takes
-// the pipe's 64 KiB chunks in 1 MiB batches (a tenth less CPU per byte, see ZSTD_BATCH_BYTES), and
-// every codec still round-trips through the restore's decompressor, including an empty archive.
+// The backup's compression stage (task-image/src/streams.ts `compressionStages`) with real zlib: zstd
+// in 4 MiB frames compressed in parallel (task-image/src/zstd-frames.ts), read back whole by the
+// restore's decompressor and by the zstd command line, at a size within 1% of one stream's; every
+// codec round-trips, an empty archive too.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { constants, createZstdCompress } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Batches, compressionStages, decompressor } from "#engine/streams.ts";
+import { compressionStages, decompressor } from "#engine/streams.ts";
+import { ParallelZstdCompress, ZSTD_FRAME_BYTES, ZstdFrameSplitter } from "#engine/zstd-frames.ts";
 
 /** Archive-like text: compressible about as much as a BSON dump of order documents. */
 function archiveLike(bytes: number): Buffer {
@@ -36,14 +40,49 @@ async function collect(chunks: Buffer[], ...stages: NodeJS.ReadWriteStream[]): P
   return out;
 }
 
+/** Frames in a zstd stream, by the restore's own walk. */
+function frameCount(stream: Buffer): number {
+  const splitter = new ZstdFrameSplitter();
+  const frames = splitter.split(stream).filter((s) => s.frameEnd).length;
+  splitter.finish();
+  return frames;
+}
+
 describe("compressionStages", () => {
-  it("gives zstd the pipe's chunks in 1 MiB batches: one output chunk per batch, not per 64 KiB", async () => {
-    const data = archiveLike(8 << 20);
-    const out = await collect(pipeChunks(data), ...compressionStages("zstd"));
-    // One call per 64 KiB chunk would be 128 calls and as many output chunks; a batch gives one or two.
-    expect(out.length, `${out.length} output chunks`).toBeLessThanOrEqual(32);
-    const back = Buffer.concat(await collect([Buffer.concat(out)], decompressor("zstd")));
+  it("writes zstd in 4 MiB frames, compressed several at a time and written in order", async () => {
+    const data = archiveLike(10 << 20);
+    const out = Buffer.concat(await collect(pipeChunks(data), ...compressionStages("zstd")));
+    expect(ZSTD_FRAME_BYTES).toBe(4 << 20);
+    expect(frameCount(out)).toBe(3);
+    expect(Buffer.concat(await collect([out], decompressor("zstd"))).equals(data)).toBe(true);
+  });
+
+  it("keeps the frames' order with many in flight", async () => {
+    const data = archiveLike(3 << 20);
+    const stage = new ParallelZstdCompress({ frameBytes: 16 * 1024, inFlight: 3 });
+    const out = Buffer.concat(await collect(pipeChunks(data, 5_000), stage));
+    expect(frameCount(out)).toBeGreaterThan(100);
+    expect(Buffer.concat(await collect([out], decompressor("zstd"))).equals(data)).toBe(true);
+  });
+
+  it("writes a stream the zstd command line reads back as one", async () => {
+    const data = archiveLike(9 << 20);
+    const out = Buffer.concat(await collect(pipeChunks(data), ...compressionStages("zstd")));
+    expect(frameCount(out)).toBe(3);
+    const back = execFileSync("zstd", ["-d", "-c", "-q"], { input: out, maxBuffer: 64 << 20 });
     expect(back.equals(data)).toBe(true);
+  });
+
+  it("costs well under 1% of size against one zstd -3 stream", async () => {
+    const data = archiveLike(16 << 20);
+    const framed = Buffer.concat(await collect(pipeChunks(data), ...compressionStages("zstd"))).length;
+    const single = Buffer.concat(
+      await collect(
+        pipeChunks(data),
+        createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: 3 } }),
+      ),
+    ).length;
+    expect(framed / single, `${framed} bytes framed, ${single} as one stream`).toBeLessThan(1.01);
   });
 
   it.each(["zstd", "gzip", "none"] as const)("%s round-trips an archive and an empty one", async (codec) => {
@@ -53,14 +92,10 @@ describe("compressionStages", () => {
       expect(back.equals(data), `${codec}, ${data.length} bytes`).toBe(true);
     }
   });
-});
 
-describe("Batches", () => {
-  it("passes every byte in order, in buffers of at least the batch size but the last", async () => {
-    const data = archiveLike(1_000_000);
-    const out = await collect(pipeChunks(data, 7_000), new Batches(100_000));
-    expect(Buffer.concat(out).equals(data)).toBe(true);
-    expect(out.slice(0, -1).every((b) => b.length >= 100_000)).toBe(true);
-    expect(out.length).toBe(10);
+  it("gives an empty archive one empty zstd frame, which the zstd command line opens", async () => {
+    const out = Buffer.concat(await collect([], ...compressionStages("zstd")));
+    expect(frameCount(out)).toBe(1);
+    expect(execFileSync("zstd", ["-d", "-c", "-q"], { input: out }).length).toBe(0);
   });
 });
