@@ -8,7 +8,7 @@
 // A tar is read twice (the metadata first, then the documents), pinned to the same object version.
 // Nothing touches local disk. A bad source fails the job with where and why; nothing is left
 // under backups/ (the upload is all or nothing and is deleted on any failure).
-import { type Duplex, PassThrough, Readable, Transform } from "node:stream";
+import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Backup, Compression } from "#core/entities.ts";
@@ -80,7 +80,7 @@ async function peek(stream: Readable, n: number): Promise<{ head: Buffer; body: 
 
 const codecName: Record<Compression, string> = { gzip: "gzip", zstd: "zstd", none: "" };
 
-function decompressing(codec: Compression): Transform | Duplex {
+function decompressing(codec: Compression): Transform {
   if (codec === "gzip") return createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
   // Frame by frame: a .zst of several frames (pzstd, our own archives) would otherwise stop at the first.
   if (codec === "zstd") return zstdFramesDecompressor(DECOMPRESSED_CHUNK_BYTES);

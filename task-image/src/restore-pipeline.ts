@@ -17,7 +17,7 @@ import { pipeline } from "node:stream/promises";
 import type { Backup } from "#core/entities.ts";
 import { type EngineDeps, elapsedMs, JobFailedError, ProgressReporter } from "./engine.ts";
 import { describeToolFailure, parseRestoreSummary, startTool, stopTool } from "./mongo-tools.ts";
-import { DigestTap, decompressor, toolBuffer } from "./streams.ts";
+import { Batches, DECOMPRESS_INPUT_BYTES, DigestTap, decompressor, toolBuffer } from "./streams.ts";
 
 export type BlobSource = Awaited<ReturnType<EngineDeps["blobs"]["download"]>>;
 
@@ -158,6 +158,7 @@ export async function feedMongorestore(
     const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | Transform> = [
       source.body,
       tap,
+      new Batches(DECOMPRESS_INPUT_BYTES),
       decompressor(backup.compression),
       ...(options.inspect ? [options.inspect] : []),
       toolBuffer(),

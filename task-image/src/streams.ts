@@ -1,7 +1,7 @@
 // Stream stages of the engine: compression codecs, a sha256/size tap, and a gate that holds the end
 // of a stream until a verdict, so a blob store never commits an object the tool did not finish.
 import { createHash } from "node:crypto";
-import { type Duplex, PassThrough, Transform, type TransformCallback } from "node:stream";
+import { PassThrough, Transform, type TransformCallback } from "node:stream";
 import { createGunzip, createGzip } from "node:zlib";
 import type { Compression } from "#core/entities.ts";
 import { ParallelZstdCompress, zstdFramesDecompressor } from "./zstd-frames.ts";
@@ -38,7 +38,45 @@ export function compressor(codec: Compression): Transform {
  */
 export const DECOMPRESSED_CHUNK_BYTES = 256 * 1024;
 
-export function decompressor(codec: Compression): Transform | Duplex {
+/** How much archive a decompressor is given per call (see Batches). */
+export const DECOMPRESS_INPUT_BYTES = 1024 * 1024;
+
+/**
+ * Gathers chunks into buffers of at least `bytes` (the last one may be smaller), in order; a chunk
+ * that is big enough by itself passes as it is, uncopied. Before a decompressor: S3's HTTP body
+ * arrives in chunks of about 16 KiB, and each one given to zlib is a round trip to the thread pool;
+ * in 1 MiB batches, zstd decompression took half the CPU (test/bench/README.md, "Restore: where the
+ * time goes").
+ */
+export class Batches extends Transform {
+  readonly #bytes: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  constructor(bytes: number) {
+    super();
+    this.#bytes = bytes;
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= this.#bytes) this.#release();
+    callback();
+  }
+  override _flush(callback: TransformCallback): void {
+    if (this.#pendingBytes > 0) this.#release();
+    callback();
+  }
+  #release(): void {
+    const [only] = this.#pending;
+    const batch =
+      this.#pending.length === 1 && only ? only : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.push(batch);
+  }
+}
+
+export function decompressor(codec: Compression): Transform {
   switch (codec) {
     case "gzip":
       return createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });

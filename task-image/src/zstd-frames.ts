@@ -13,9 +13,9 @@
 // large frame (written before the frames, or by the zstd CLI) stream through in the same way, with
 // no frame held whole in memory.
 import { availableParallelism } from "node:os";
-import { Duplex, Readable, Transform, type TransformCallback } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
 import { promisify } from "node:util";
-import { constants, createZstdDecompress, zstdCompress } from "node:zlib";
+import { constants, createZstdDecompress, type ZstdDecompress, zstdCompress } from "node:zlib";
 
 /**
  * Input per frame. zstd -3 looks back at most 2 MiB (windowLog 21), so 4 MiB frames give up context
@@ -278,40 +278,76 @@ export class ZstdFrameSplitter {
 /**
  * The restore's zstd decompressor: every frame of the stream, each through its own decompressor,
  * in `chunkSize` output chunks. Skippable frames are passed over; a stream cut inside a frame, or
- * bytes that are not a frame, fail it with a ZstdFrameError.
+ * bytes that are not a frame, fail it with a ZstdFrameError. A plain Transform (push, not pull):
+ * the input is read ahead as with zlib's own stream, and the output waits only on its reader.
  */
-export function zstdFramesDecompressor(chunkSize: number): Duplex {
-  return Duplex.from(async function* decompressFrames(source: AsyncIterable<Buffer>) {
-    const splitter = new ZstdFrameSplitter();
-    async function* segmentsOf(): AsyncGenerator<FrameSegment> {
-      for await (const chunk of source) yield* splitter.split(chunk);
-      splitter.finish();
+export class ZstdFramesDecompress extends Transform {
+  readonly #splitter = new ZstdFrameSplitter();
+  readonly #chunkSize: number;
+  #frame: ZstdDecompress | undefined;
+
+  constructor(chunkSize: number) {
+    super();
+    this.#chunkSize = chunkSize;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let segments: FrameSegment[];
+    try {
+      segments = this.#splitter.split(chunk);
+    } catch (error) {
+      callback(error as Error);
+      return;
     }
-    const segments = segmentsOf();
-    for (let next = await segments.next(); !next.done; next = await segments.next()) {
-      const first = next.value;
-      if (first.skippable) continue;
-      let ended = first.frameEnd;
-      // This frame's bytes, from the shared walk, up to its end.
-      async function* frameBytes(): AsyncGenerator<Buffer> {
-        yield first.bytes;
-        while (!ended) {
-          const more = await segments.next();
-          if (more.done) return;
-          ended = more.value.frameEnd;
-          yield more.value.bytes;
-        }
-      }
-      const input = Readable.from(frameBytes(), { objectMode: false });
-      const inflate = createZstdDecompress({ chunkSize });
-      input.once("error", (error) => inflate.destroy(error));
-      input.pipe(inflate);
-      try {
-        for await (const piece of inflate) yield piece as Buffer;
-      } finally {
-        input.destroy();
-      }
-      if (!ended) return; // the walk ended inside the frame: finish() has thrown through frameBytes
+    this.#feed(segments, 0, callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.#splitter.finish();
+      callback();
+    } catch (error) {
+      callback(error as Error);
     }
-  });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#frame?.destroy();
+    callback(error);
+  }
+
+  /** Writes segments from `i` on into their frames' decompressors; calls back once all are taken. */
+  #feed(segments: FrameSegment[], i: number, callback: TransformCallback): void {
+    for (; i < segments.length; i++) {
+      const segment = segments[i] as FrameSegment;
+      if (segment.skippable) continue;
+      const frame = this.#frame ?? this.#open();
+      const more = frame.write(segment.bytes);
+      const next = i + 1;
+      if (segment.frameEnd) {
+        // The frame's last output comes before the next frame's first.
+        this.#frame = undefined;
+        frame.once("end", () => this.#feed(segments, next, callback));
+        frame.end();
+        return;
+      }
+      if (!more) {
+        frame.once("drain", () => this.#feed(segments, next, callback));
+        return;
+      }
+    }
+    callback();
+  }
+
+  #open(): ZstdDecompress {
+    const frame = createZstdDecompress({ chunkSize: this.#chunkSize });
+    frame.on("data", (piece: Buffer) => this.push(piece));
+    frame.once("error", (error) => this.destroy(error));
+    this.#frame = frame;
+    return frame;
+  }
+}
+
+export function zstdFramesDecompressor(chunkSize: number): Transform {
+  return new ZstdFramesDecompress(chunkSize);
 }
