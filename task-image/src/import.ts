@@ -94,13 +94,18 @@ interface OpenedSource {
   body: Readable;
 }
 
+/** A failure of the source's compression: zlib's (`Z_…`), zstd's or the zstd frame walk's (`ZSTD_…`). */
+function isCodecError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("Z_") || code.startsWith("ZSTD_"));
+}
+
 /** The failure a person can act on, for an error met while reading the source. */
 function sourceFailure(error: unknown, source: string, codec: Compression | undefined, read: number): Error {
   if (error instanceof JobFailedError) return error;
   if (error instanceof ArchiveFormatError) return new JobFailedError(`${source}: ${error.message}`);
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (code.startsWith("Z_") || code.startsWith("ZSTD_"))) {
-    const truncated = code === "Z_BUF_ERROR" ? " (truncated)" : "";
+  if (isCodecError(error)) {
+    const truncated = error.code === "Z_BUF_ERROR" ? " (truncated)" : "";
     return new JobFailedError(
       `${source}: its ${codecName[codec ?? "gzip"] || "compressed"} stream is corrupt after ${read} bytes of the file: ${(error as Error).message}${truncated}`,
     );
@@ -335,7 +340,9 @@ async function importInto(
       (e: unknown) => e,
     );
     signal.throwIfAborted();
-    const ours = error instanceof ArchiveFormatError || error instanceof JobFailedError;
+    // A source that fails to decode is the cause; the upload's failure only follows it.
+    const ours =
+      error instanceof ArchiveFormatError || error instanceof JobFailedError || isCodecError(error);
     if (!ours && uploadError) {
       throw new JobFailedError(`upload of the archive failed: ${errorMessage(uploadError)}`, {
         cause: uploadError,

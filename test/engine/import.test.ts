@@ -254,6 +254,14 @@ describe("bad sources fail with their reason, nothing under backups/, no record 
       },
       /zstd stream is corrupt after \d+ bytes/,
     ],
+    [
+      "a truncated zstd stream",
+      () => {
+        const zst = Buffer.from(zstdCompressSync(plain()));
+        return zst.subarray(0, zst.length - 50);
+      },
+      /zstd stream is corrupt after \d+ bytes of the file: the zstd stream ends inside a frame .*truncated/,
+    ],
     ["an archive with no collections", () => dumps["empty.archive"], /holds no collections/],
     [
       "several databases and none named",
