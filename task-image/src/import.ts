@@ -8,9 +8,8 @@
 // A tar is read twice (the metadata first, then the documents), pinned to the same object version.
 // Nothing touches local disk. A bad source fails the job with where and why; nothing is left
 // under backups/ (the upload is all or nothing and is deleted on any failure).
-import { PassThrough, Readable, Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import type { Backup, Compression } from "#core/entities.ts";
 import { errorMessage, NotFoundError, ValidationError } from "#core/errors.ts";
 import { backupEvent } from "#core/events.ts";
@@ -33,8 +32,7 @@ import {
   ProgressReporter,
   recordFailure,
 } from "./engine.ts";
-import { compressionStages, DECOMPRESSED_CHUNK_BYTES, DigestTap } from "./streams.ts";
-import { zstdFramesDecompressor } from "./zstd-frames.ts";
+import { compressionStages, DigestTap, decompressor } from "./streams.ts";
 
 /** How the source is compressed, from its first bytes. */
 export function sourceCodec(head: Buffer): Compression {
@@ -80,13 +78,6 @@ async function peek(stream: Readable, n: number): Promise<{ head: Buffer; body: 
 
 const codecName: Record<Compression, string> = { gzip: "gzip", zstd: "zstd", none: "" };
 
-function decompressing(codec: Compression): Transform {
-  if (codec === "gzip") return createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
-  // Frame by frame: a .zst of several frames (pzstd, our own archives) would otherwise stop at the first.
-  if (codec === "zstd") return zstdFramesDecompressor(DECOMPRESSED_CHUNK_BYTES);
-  return new PassThrough();
-}
-
 /** A read of the source: decompressed, with its format known from its first bytes. */
 interface OpenedSource {
   codec: Compression;
@@ -107,7 +98,7 @@ function sourceFailure(error: unknown, source: string, codec: Compression | unde
   if (isCodecError(error)) {
     const truncated = error.code === "Z_BUF_ERROR" ? " (truncated)" : "";
     return new JobFailedError(
-      `${source}: its ${codecName[codec ?? "gzip"] || "compressed"} stream is corrupt after ${read} bytes of the file: ${(error as Error).message}${truncated}`,
+      `${source}: its ${codecName[codec ?? "gzip"] || "compressed"} stream is corrupt after ${read} bytes of the file: ${error.message}${truncated}`,
     );
   }
   return error instanceof Error ? error : new Error(String(error));
@@ -142,9 +133,10 @@ async function openSource(
   const { head: rawHead, body: compressed } = await peek(counted, 4);
   const codec = sourceCodec(rawHead);
   seen.codec = codec;
-  const decompressor = decompressing(codec);
-  compressed.once("error", (e) => decompressor.destroy(e));
-  const plain = compressed.pipe(decompressor);
+  // Frame by frame for zstd: a .zst of several frames (pzstd, our own archives) is read whole.
+  const decompressing = decompressor(codec);
+  compressed.once("error", (e) => decompressing.destroy(e));
+  const plain = compressed.pipe(decompressing);
   const { head, body } = await peek(plain, 262);
   if (head.length === 0) {
     body.destroy();

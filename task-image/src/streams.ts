@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { PassThrough, Transform, type TransformCallback } from "node:stream";
 import { createGunzip, createGzip } from "node:zlib";
 import type { Compression } from "#core/entities.ts";
-import { ParallelZstdCompress, zstdFramesDecompressor } from "./zstd-frames.ts";
+import { ParallelZstdCompress, ZstdFramesDecompress } from "./zstd-frames.ts";
 
 /**
  * The compression stages of a backup, in order: what the engine's pipeline and the benchmark's
@@ -81,7 +81,7 @@ export function decompressor(codec: Compression): Transform {
     case "gzip":
       return createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
     case "zstd":
-      return zstdFramesDecompressor(DECOMPRESSED_CHUNK_BYTES);
+      return new ZstdFramesDecompress(DECOMPRESSED_CHUNK_BYTES);
     case "none":
       return new PassThrough();
   }

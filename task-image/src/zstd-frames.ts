@@ -325,14 +325,19 @@ export class ZstdFramesDecompress extends Transform {
       const more = frame.write(segment.bytes);
       const next = i + 1;
       if (segment.frameEnd) {
-        // The frame's last output comes before the next frame's first.
-        this.#frame = undefined;
-        frame.once("end", () => this.#feed(segments, next, callback));
+        // The frame's last output comes before the next frame's first. It stays #frame until then,
+        // so that a destroy meanwhile stops it too.
+        frame.once("end", () => {
+          this.#frame = undefined;
+          if (!this.destroyed) this.#feed(segments, next, callback);
+        });
         frame.end();
         return;
       }
       if (!more) {
-        frame.once("drain", () => this.#feed(segments, next, callback));
+        frame.once("drain", () => {
+          if (!this.destroyed) this.#feed(segments, next, callback);
+        });
         return;
       }
     }
@@ -346,8 +351,4 @@ export class ZstdFramesDecompress extends Transform {
     this.#frame = frame;
     return frame;
   }
-}
-
-export function zstdFramesDecompressor(chunkSize: number): Transform {
-  return new ZstdFramesDecompress(chunkSize);
 }

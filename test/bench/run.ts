@@ -97,20 +97,21 @@ function machine() {
 const log = (message: string) =>
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
+/** With --json, writes `summary` there; without, nothing. */
+function writeJson(summary: object): void {
+  if (!args.json) return;
+  writeFileSync(args.json, `${JSON.stringify(summary, null, 2)}\n`);
+  log(`wrote ${args.json}`);
+}
+
 /** --only sqlite: the local store's section alone; it needs none of the servers. */
 async function localStoreOnly(started: number): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), "mbm-bench-"));
   try {
     const results = await benchLocalStore({ scratch, ...plan.localStore, log });
     console.log(formatLocalStore(results));
-    if (args.json) {
-      const seconds = round((performance.now() - started) / 1000, 0);
-      writeFileSync(
-        args.json,
-        `${JSON.stringify({ mode: plan.mode, only: "sqlite", machine: machine(), local_store: results, seconds }, null, 2)}\n`,
-      );
-      log(`wrote ${args.json}`);
-    }
+    const seconds = round((performance.now() - started) / 1000, 0);
+    writeJson({ mode: plan.mode, only: "sqlite", machine: machine(), local_store: results, seconds });
     return 0;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -222,13 +223,7 @@ async function main(): Promise<number> {
     const targets = [...judge(summary), drillTarget(drill)];
     console.log(`${formatSummary(summary, targets)}\n\n${formatDrill(drill)}`);
     console.log(`\n${formatLocalStore(localStore)}`);
-    if (args.json) {
-      writeFileSync(
-        args.json,
-        `${JSON.stringify({ ...summary, drill, targets, local_store: localStore }, null, 2)}\n`,
-      );
-      log(`wrote ${args.json}`);
-    }
+    writeJson({ ...summary, drill, targets, local_store: localStore });
     return args.check && targets.some((t) => !t.pass) ? 1 : 0;
   } finally {
     await client.close();
@@ -265,20 +260,16 @@ async function restoreOnly(client: MongoClient, servers: BenchServers, started: 
     `mongo-backup-manager benchmark, restore only (${plan.mode}: ${plan.runs} alternating runs per variant, medians; ${plan.largeMiB} MiB, ${large.documents} docs)\n` +
       `machine: ${machine().nproc} cores, ${machine().cpu}; took ${seconds} s\n\n${formatRestore(restore)}`,
   );
-  if (args.json) {
-    const sizes = { large_mib: plan.largeMiB, documents_large: large.documents };
-    const json = {
-      mode: plan.mode,
-      restore_only: true,
-      runs: plan.runs,
-      machine: machine(),
-      sizes,
-      seconds,
-      restore,
-    };
-    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
-    log(`wrote ${args.json}`);
-  }
+  const sizes = { large_mib: plan.largeMiB, documents_large: large.documents };
+  writeJson({
+    mode: plan.mode,
+    restore_only: true,
+    runs: plan.runs,
+    machine: machine(),
+    sizes,
+    seconds,
+    restore,
+  });
   return 0;
 }
 
@@ -310,19 +301,15 @@ async function ceilingOnly(client: MongoClient, servers: BenchServers, started: 
     `mongo-backup-manager benchmark, ceiling only (${plan.mode}: ${plan.runs} alternating runs per variant, medians)\n` +
       `machine: ${machine().nproc} cores, ${machine().cpu}; took ${seconds} s\n\n${formatCeiling(ceiling)}\n\n${formatTargets(targets)}`,
   );
-  if (args.json) {
-    const json = {
-      mode: plan.mode,
-      only: "ceiling",
-      runs: plan.runs,
-      machine: machine(),
-      seconds,
-      ceiling,
-      targets,
-    };
-    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
-    log(`wrote ${args.json}`);
-  }
+  writeJson({
+    mode: plan.mode,
+    only: "ceiling",
+    runs: plan.runs,
+    machine: machine(),
+    seconds,
+    ceiling,
+    targets,
+  });
   return args.check && targets.some((t) => !t.pass) ? 1 : 0;
 }
 
@@ -347,19 +334,15 @@ async function drillOnly(client: MongoClient, servers: BenchServers, started: nu
       `machine: ${machine().nproc} cores, ${machine().cpu}; took ${seconds} s\n\n${formatDrill(drill)}\n` +
       `verdict: ${verdict.pass ? "PASS" : "MISS"}`,
   );
-  if (args.json) {
-    const json = {
-      mode: plan.mode,
-      drill_only: true,
-      runs: plan.runs,
-      machine: machine(),
-      seconds,
-      drill,
-      targets: [verdict],
-    };
-    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
-    log(`wrote ${args.json}`);
-  }
+  writeJson({
+    mode: plan.mode,
+    drill_only: true,
+    runs: plan.runs,
+    machine: machine(),
+    seconds,
+    drill,
+    targets: [verdict],
+  });
   return 0;
 }
 
